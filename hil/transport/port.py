@@ -1,0 +1,112 @@
+"""Open a serial port by path or URL, exclusively, with errors a person can act on.
+
+Known behaviours (pyserial 3.5, Linux):
+- ``exclusive=True`` takes an advisory ``flock`` on the device; esptool and
+  mpremote take the same lock, so a second client fails with errno EAGAIN
+  (serialposix.py ``open``). We map that to "board busy".
+- A missing device fails with ENOENT, a device the user may not open with
+  EACCES (on Linux: not in the ``dialout`` group).
+- ``rfc2217://`` and ``socket://`` raise a bare SerialException on a refused
+  connection; the socket error is only in ``__context__`` (rfc2217.py ``open``).
+- On a pty every modem-control ioctl fails with ENOTTY; pyserial ignores that
+  at open (protocols.md section 6).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+import serial
+import serial.tools.list_ports
+
+from hil.errors import (
+    PortBusyError,
+    PortError,
+    PortGoneError,
+    PortNotFoundError,
+    PortPermissionError,
+)
+
+URL_SCHEMES = ("rfc2217://", "socket://", "loop://")
+DIALOUT_HINT = "run `sudo usermod -aG dialout $USER`, then log out and in again"
+
+
+def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> serial.Serial:
+    """Open ``spec`` (device path, rfc2217://, socket://, or "auto") exclusively.
+
+    Raises PortNotFoundError, PortPermissionError, PortBusyError or PortError.
+    """
+    if spec == "auto":
+        from hil.transport.discovery import discover_port
+
+        spec = discover_port()
+    try:
+        port = serial.serial_for_url(spec, baudrate=baud, timeout=timeout,
+                                     exclusive=True, do_not_open=True)
+    except (ValueError, serial.SerialException) as e:
+        raise PortNotFoundError(
+            f"opening {spec!r}: not a port name or URL pyserial knows ({e}); pass a device "
+            f"path such as /dev/ttyUSB0, rfc2217://HOST:PORT, socket://HOST:PORT or auto") from e
+    try:
+        port.open()
+    except (OSError, serial.SerialException) as e:
+        raise open_error(spec, e) from e
+    return port
+
+
+def open_error(spec: str, e: BaseException) -> PortError:
+    """Translate a failure to open ``spec`` into the harness's port errors."""
+    code = getattr(e, "errno", None)
+    cause = e.__context__ or e.__cause__
+    if spec.startswith(URL_SCHEMES):
+        if isinstance(cause, (ConnectionRefusedError, socket.gaierror, TimeoutError)) or \
+                isinstance(e, (ConnectionRefusedError, socket.gaierror)):
+            return PortNotFoundError(
+                f"opening {spec}: nothing answers there ({cause or e}); start the server "
+                f"first (for the virtual bench: `hil sim`, which prints its URL) and check "
+                f"host and port")
+        return PortError(f"opening {spec}: {e}; check that the server speaks this protocol")
+    if code == errno.ENOENT or code == errno.ENODEV or code == errno.ENXIO:
+        return PortNotFoundError(
+            f"opening {spec}: no such port; ports present: {describe_ports()}; "
+            f"plug the board in, or pass the right --port (or --port auto)")
+    if code in (errno.EACCES, errno.EPERM):
+        return PortPermissionError(
+            f"opening {spec}: permission denied; {DIALOUT_HINT}")
+    if code in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EBUSY):
+        return PortBusyError(
+            f"board busy: another process holds {spec} (a serial monitor, mpremote, esptool or "
+            f"another test run); close it and retry (`fuser {spec}` shows who)")
+    return PortError(f"opening {spec}: {e}")
+
+
+def gone_error(spec: str, e: BaseException, doing: str) -> PortGoneError:
+    """The port failed while in use: most often the board was unplugged."""
+    return PortGoneError(
+        f"{doing} on {spec}: the port stopped working ({e}); was the board unplugged or "
+        f"reset by another program? Reconnect it and rerun")
+
+
+def describe_ports() -> str:
+    """A one-line list of the serial ports the system has, for error messages."""
+    found = [p.device for p in serial.tools.list_ports.comports()]
+    return ", ".join(found) if found else "none"
+
+
+def has_modem_lines(port: serial.Serial) -> bool:
+    """True where RTS/DTR reach the board (USB adapters, rfc2217), False on a pty.
+
+    On a pty the ioctls fail with ENOTTY (protocols.md section 6); pyserial's
+    socket:// handler accepts and ignores them (protocol_socket.py), so it has
+    no lines either.
+    """
+    if type(port).__module__.endswith("protocol_socket") or port.port.startswith("socket://"):
+        return False
+    try:
+        port.rts = port.rts
+    except OSError as e:
+        if e.errno in (errno.ENOTTY, errno.EINVAL):
+            return False
+        raise
+    return True
