@@ -1,0 +1,180 @@
+"""The serial object mpremote's SerialTransport talks through, with deadlines.
+
+Known behaviours this works around (mpremote 1.29, transport_serial.py):
+- ``read_until`` returns silently on timeout, and its callers print then raise
+  a bare TransportError; ``raw_paste_write`` and ``exec_raw_no_follow`` call
+  ``serial.read(2)`` with the port's timeout, which is None (forever) when
+  mpremote opens the port itself.
+- For paths under /dev/pts/ it switches to blocking ``read(1)``, so a silent
+  device hangs it forever (protocols.md 3.4).
+So SerialTransport gets this object as its ``serial``: every read waits at most
+until the active Deadline and then raises BoardTimeoutError naming what was
+awaited and the last bytes seen; a failing port raises PortGoneError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+
+import serial
+
+from hil.errors import BoardTimeoutError
+from hil.repl.deadline import Deadline
+from hil.transport import gone_error
+
+DEFAULT_WAIT = 10.0  # s, when no caller set a deadline (mpremote's own default)
+TAIL = 256  # bytes of history kept for timeout messages
+
+
+class Link:
+    """Bytes to and from the board; reads never outlive the active deadline."""
+
+    def __init__(self, port: serial.Serial, name: str) -> None:
+        self.port = port
+        self.name = name
+        self.tail = bytearray()
+        self._pending = bytearray()  # read from the port but not yet consumed
+        self.deadline: Deadline | None = None
+
+    # -- deadlines ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def waiting(self, timeout: float, what: str, hint: str = "") -> Iterator[Deadline]:
+        """Every read inside ends by ``timeout`` (or the enclosing deadline, if sooner)."""
+        outer = self.deadline
+        self.deadline = outer.sooner(timeout, what, hint) if outer else Deadline(timeout, what, hint)
+        try:
+            yield self.deadline
+        finally:
+            self.deadline = outer
+
+    def _current(self) -> Deadline:
+        if self.deadline is None:
+            return Deadline(DEFAULT_WAIT, f"reading from the board on {self.name}")
+        return self.deadline
+
+    def timeout_error(self, deadline: Deadline, awaiting: bytes | None = None) -> BoardTimeoutError:
+        what = deadline.what
+        if awaiting is not None:
+            what += f" (awaiting {awaiting!r})"
+        return BoardTimeoutError(what, deadline.timeout, bytes(self.tail), deadline.hint)
+
+    # -- the pyserial surface mpremote uses ---------------------------------------------
+    def write(self, data: bytes) -> int:
+        try:
+            n = self.port.write(data)
+            return len(data) if n is None else n
+        except (serial.SerialException, OSError) as e:
+            raise gone_error(self.name, e, "writing to the board") from e
+
+    def inWaiting(self) -> int:  # noqa: N802 (pyserial's old name, used by mpremote)
+        self._fill(block=False)
+        return len(self._pending)
+
+    @property
+    def in_waiting(self) -> int:
+        return self.inWaiting()
+
+    def read(self, n: int = 1) -> bytes:
+        """Exactly ``n`` bytes, or BoardTimeoutError at the deadline."""
+        deadline = self._current()
+        while len(self._pending) < n:
+            if deadline.expired():
+                raise self.timeout_error(deadline, awaiting=f"{n} bytes".encode())
+            self._fill(block=True)
+        out = bytes(self._pending[:n])
+        del self._pending[:n]
+        return out
+
+    def flush(self) -> None:
+        with contextlib.suppress(serial.SerialException, OSError):
+            self.port.flush()
+
+    @property
+    def fd(self) -> int | None:
+        return getattr(self.port, "fd", None)
+
+    # -- what mpremote lacks ------------------------------------------------------------
+    def read_until(self, ending: bytes, *, consumer: Callable[[bytes], None] | None = None,
+                   ) -> bytes:
+        """Bytes up to and including ``ending``; BoardTimeoutError at the deadline.
+
+        Bytes after ``ending`` stay pending for the next read. On a timeout what
+        was read stays pending too, so a retry loses nothing. With ``consumer``
+        the data goes to it as it arrives (mpremote's data_consumer) and only
+        ``ending`` is returned.
+        """
+        deadline = self._current()
+        scanned = 0
+        while True:
+            idx = self._pending.find(ending, max(0, scanned - len(ending) + 1))
+            if idx >= 0:
+                end = idx + len(ending)
+                out = bytes(self._pending[:end])
+                del self._pending[:end]
+                if consumer is not None:
+                    if out[:-len(ending)]:
+                        consumer(out[:-len(ending)])
+                    return ending
+                return out
+            if consumer is not None and self._pending:
+                # safe to hand over all but a possible partial ending
+                keep = len(ending) - 1
+                give = bytes(self._pending[:len(self._pending) - keep]) if keep else \
+                    bytes(self._pending)
+                if give:
+                    consumer(give)
+                    del self._pending[:len(give)]
+            scanned = len(self._pending)
+            if deadline.expired():
+                raise self.timeout_error(deadline, awaiting=ending)
+            self._fill(block=True)
+
+    def collect(self, ending: bytes, quiet: float) -> tuple[bytes, bool]:
+        """Read until ``ending`` (found=True), or until nothing arrives for ``quiet`` s.
+
+        For boot text: a main.py that loops forever never shows the prompt, so
+        silence ends the wait instead. Bounded by the active deadline too.
+        """
+        deadline = self._current()
+        last = time.monotonic()
+        seen = len(self._pending)
+        while True:
+            idx = self._pending.find(ending)
+            if idx >= 0:
+                end = idx + len(ending)
+                out = bytes(self._pending[:end])
+                del self._pending[:end]
+                return out, True
+            now = time.monotonic()
+            if len(self._pending) != seen:
+                seen, last = len(self._pending), now
+            if now - last >= quiet or deadline.expired():
+                out = bytes(self._pending)
+                self._pending.clear()
+                return out, False
+            self._fill(block=True)
+
+    def drain(self) -> bytes:
+        """Whatever has arrived so far (no waiting)."""
+        self._fill(block=False)
+        out = bytes(self._pending)
+        self._pending.clear()
+        return out
+
+    def _fill(self, block: bool) -> None:
+        """Move arrived bytes to ``_pending``; with ``block`` wait one port timeout for them."""
+        try:
+            n = self.port.in_waiting
+            if n == 0 and not block:
+                return
+            # port.timeout (set at open, ~0.05 s) bounds the blocking read, so
+            # the caller's deadline is checked at least that often.
+            data = self.port.read(n or 1)
+        except (serial.SerialException, OSError) as e:
+            raise gone_error(self.name, e, "reading from the board") from e
+        if data:
+            self._pending += data
+            self.tail += data
+            del self.tail[:-TAIL]

@@ -1,0 +1,463 @@
+"""The MicroPython REPL of one board, on top of mpremote's SerialTransport.
+
+mpremote does the raw REPL, raw-paste (with its fallback for pre-1.14
+firmware) and the file helpers; this class adds what it lacks: deadlines on
+every wait, a reliable way in past a main.py that loops forever, soft and
+hard reset, starting code without waiting for it, and host exceptions for
+device ones.
+
+Known behaviours (protocols.md 3.1-3.4, MicroPython shared/runtime/pyexec.c):
+- Friendly REPL: Enter is ``\\r`` only on v1.19-v1.24; Ctrl-C on an empty
+  line prints a new prompt, Ctrl-B prints the banner, Ctrl-D soft-resets and
+  runs main.py.
+- Raw REPL: Ctrl-C clears the input buffer silently; Ctrl-D on an empty
+  buffer soft-resets *without* running main.py and stays raw.
+- A main.py that catches KeyboardInterrupt or calls
+  ``micropython.kbd_intr(-1)`` cannot be interrupted from the serial line;
+  only a hard reset (or erasing main.py) gets past it.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import errno
+import random
+import re
+import time
+from types import TracebackType
+
+from mpremote.transport import TransportError, TransportExecError
+from mpremote.transport_serial import SerialTransport
+
+from hil.errors import BoardTimeoutError, DeviceError, PortError, ProtocolError
+from hil.repl.link import Link
+from hil.transport import has_modem_lines, open_port
+
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+SOFT_REBOOT = b"soft reboot\r\n"
+PROMPT = b">>> "
+BOOT_QUIET = 1.5  # s of silence after a reset that means "main.py runs, silently"
+RESET_PULSE = 0.1  # s EN held low; esptool's HardReset uses the same (esptool/reset.py)
+INTERRUPT_ROUND = 1.0  # s to wait for a Ctrl-C to take before sending another
+KBD_HINT = ("if main.py catches KeyboardInterrupt or calls micropython.kbd_intr(-1) it cannot "
+            "be interrupted from the serial line (a known limit): hard-reset the board with "
+            "the reset lines, or erase main.py")
+BANNER_RE = re.compile(r"MicroPython (v\d+\.\d+(?:\.\d+)?\S*) on \S+; .+? with \S+")
+
+
+class State(enum.Enum):
+    UNKNOWN = "unknown"      # just opened, or after an error
+    FRIENDLY = "friendly"    # idle at ">>> "
+    RAW = "raw"              # idle in the raw REPL, its ">" prompt pending
+    RUNNING = "running"      # code started in the raw REPL (start())
+    BOOTING = "booting"      # after a reset: main.py may be running
+
+
+class DeviceOSError(DeviceError, OSError):
+    """An OSError raised on the board, with the host errno (catch it as OSError)."""
+
+    def __init__(self, err: int, message: str, traceback: str = "") -> None:
+        OSError.__init__(self, err, message)
+        self.exc_name = "OSError"
+        self.traceback = traceback
+
+
+class DeviceFileNotFoundError(DeviceOSError, FileNotFoundError):
+    """ENOENT on the board."""
+
+
+class _Transport(SerialTransport):
+    """SerialTransport over a Link: same protocol code, waits that end."""
+
+    def __init__(self, link: Link, device: str) -> None:  # noqa: D107 (no super: we opened the port)
+        self.in_raw_repl = False
+        self.use_raw_paste = True
+        self.device_name = device
+        self.mounted = False
+        self.serial = link
+        self.is_pty = False  # never use mpremote's blocking /dev/pts/ reads
+
+    def read_until(self, min_num_bytes: int, ending: bytes, timeout: float | None = 10,
+                   data_consumer=None, timeout_overall: float | None = None) -> bytes:
+        link: Link = self.serial
+        limit = timeout_overall if timeout_overall is not None else timeout
+        if link.deadline is None and limit is not None:
+            with link.waiting(limit, f"reading from the board on {self.device_name}"):
+                return link.read_until(ending, consumer=data_consumer)
+        return link.read_until(ending, consumer=data_consumer)
+
+    def close(self) -> None:  # the Repl owns the port
+        pass
+
+
+class Repl:
+    """One board's REPL. Opens the port at construction; ``close()`` releases it."""
+
+    def __init__(self, port: str, baud: int = 115200) -> None:
+        self.port = port
+        self.baud = baud
+        # A short port timeout: reads block at most this long before the Link
+        # checks its deadline again.
+        self._serial = open_port(port, baud, timeout=0.05)
+        self._link = Link(self._serial, port)
+        self._t = _Transport(self._link, port)
+        self.state = State.UNKNOWN
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the port (idempotent; never raises)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self.state is State.RAW:
+                self._serial.write(b"\r\x02")  # back to the friendly REPL, as mpremote does
+                self._serial.flush()
+        except Exception:  # noqa: BLE001 (closing must not fail: the port may be gone)
+            pass
+        for line in ("rts", "dtr"):  # mpremote's order: no reset on ESP boards
+            try:
+                setattr(self._serial, line, False)
+            except Exception:  # noqa: BLE001 (ENOTTY on a pty, or the port is gone)
+                pass
+        try:
+            self._serial.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def __enter__(self) -> "Repl":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Repl({self.port!r}, state={self.state.value})"
+
+    # -- raw bytes -----------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        """Send bytes as they are (the REPL state is no longer known afterwards)."""
+        self._check_open()
+        self._link.write(data)
+
+    def read_until(self, marker: bytes, timeout: float, what: str) -> bytes:
+        """Bytes up to and including ``marker``; BoardTimeoutError naming ``what``."""
+        self._check_open()
+        with self._link.waiting(timeout, f"{what} on {self.port}"):
+            return self._link.read_until(marker)
+
+    # -- getting to a known prompt ----------------------------------------------------
+    def ensure_friendly_idle(self, timeout: float = 10.0) -> None:
+        """Interrupt whatever runs (Ctrl-C, retried), leave raw mode, end at ">>> "."""
+        self._to_friendly(timeout)
+
+    def _to_friendly(self, timeout: float) -> bytes:
+        """Returns what the board printed on the way (e.g. the interrupted program's output)."""
+        self._check_open()
+        seen = bytearray()
+        with self._guard(timeout, f"interrupting the board on {self.port} to reach the "
+                                  f"friendly prompt", KBD_HINT) as deadline:
+            while True:
+                # Ctrl-C stops running code (a second one in case the first
+                # lands in a try/except), Ctrl-B leaves the raw REPL; then a
+                # sum typed at the prompt proves the REPL is ours: its result
+                # is not in the echo, so finding it means the prompt after it
+                # is the last thing the board sent.
+                nonce = random.randrange(100000, 999999)
+                marker = f"{nonce * 7}\r\n".encode() + PROMPT
+                self._link.write(b"\r\x03\x03\x02")
+                self._link.write(f"print({nonce}*7)\r".encode())
+                try:
+                    with self._link.waiting(min(INTERRUPT_ROUND * 2, deadline.time_left()),
+                                            deadline.what, deadline.hint):
+                        seen += self._link.read_until(marker)
+                    break
+                except BoardTimeoutError:
+                    if deadline.expired():
+                        raise
+        self._t.in_raw_repl = False
+        self.state = State.FRIENDLY
+        return bytes(seen)
+
+    def _enter_raw(self) -> None:
+        if self.state is State.RAW:
+            return
+        if self.state is not State.FRIENDLY:
+            self._to_friendly(self._link.deadline.time_left() if self._link.deadline else 10.0)
+        self._link.write(b"\r\x01")
+        self._link.read_until(RAW_BANNER)  # the ">" stays pending for the command
+        self._t.in_raw_repl = True
+        self.state = State.RAW
+
+    # -- running code --------------------------------------------------------------
+    def exec(self, code: str, timeout: float = 10.0) -> str:
+        """Run ``code`` in the raw REPL; its stdout. A device exception -> DeviceError."""
+        with self._guard(timeout, f"running code on {self.port}",
+                         "the code may still be running; Repl.interrupt() stops it"):
+            self._start(code)
+            return self._follow()
+
+    def eval(self, expr: str, timeout: float = 10.0) -> object:
+        """The value of ``expr`` on the board, through its repr (literals only)."""
+        out = self.exec(f"print(repr({expr}))", timeout)
+        try:
+            return ast.literal_eval(out.strip())
+        except (ValueError, SyntaxError) as e:
+            raise ProtocolError(f"eval of {expr!r} on {self.port}: the board printed "
+                                f"{out.strip()[:200]!r}, not a Python literal") from e
+
+    def start(self, code: str) -> None:
+        """Launch ``code`` in the raw REPL and return at once; wait() or interrupt() it."""
+        with self._guard(10.0, f"starting code on {self.port}"):
+            self._start(code)
+
+    def _start(self, code: str) -> None:
+        if self.state is State.RUNNING:
+            raise ProtocolError(f"start/exec on {self.port}: code started earlier is still "
+                                f"running; wait() for it or interrupt() it first")
+        self._enter_raw()
+        try:
+            self._t.exec_raw_no_follow(code)
+        except TransportError as e:
+            self.state = State.UNKNOWN
+            raise ProtocolError(f"sending code to {self.port}: {e}; last bytes "
+                                f"{bytes(self._link.tail[-80:])!r}") from e
+        self.state = State.RUNNING
+
+    def wait(self, timeout: float) -> str:
+        """Wait for started code (or a main.py running after a reset) to finish; its stdout."""
+        if self.state is State.BOOTING:
+            with self._guard(timeout, f"waiting for main.py on {self.port} to finish",
+                             "main.py still runs; Repl.interrupt() stops it", keep_state=True):
+                text = self._link.read_until(PROMPT)
+            self.state = State.FRIENDLY
+            out = _text(text)
+            _raise_friendly_traceback(out, self.port)
+            return _strip_banner(out)
+        if self.state is not State.RUNNING:
+            raise ProtocolError(f"wait on {self.port}: nothing was started (state "
+                                f"{self.state.value})")
+        with self._guard(timeout, f"waiting for code started on {self.port} to finish",
+                         "it is still running; Repl.interrupt() stops it", keep_state=True):
+            return self._follow()
+
+    def interrupt(self, timeout: float = 5.0) -> str:
+        """Ctrl-C the running code; its output. KeyboardInterrupt is not an error here."""
+        self._check_open()
+        if self.state is State.RUNNING:
+            with self._guard(timeout, f"interrupting code running on {self.port}",
+                             KBD_HINT) as deadline:
+                while True:
+                    self._link.write(b"\x03")
+                    try:
+                        with self._link.waiting(min(INTERRUPT_ROUND, deadline.time_left()),
+                                                deadline.what, deadline.hint):
+                            out = self._link.read_until(b"\x04")
+                        break
+                    except BoardTimeoutError:
+                        if deadline.expired():
+                            raise
+                err = self._link.read_until(b"\x04")
+            self.state = State.RAW
+            stdout, stderr = _text(out[:-1]), _text(err[:-1])
+            if stderr and "KeyboardInterrupt" not in stderr:
+                raise _device_error(stderr, self.port, stdout)
+            return stdout
+        # friendly mode, or main.py running after a reset
+        seen = _text(self._to_friendly(timeout))
+        head = seen.split("Traceback (most recent call last)")[0]
+        return _strip_banner(head)
+
+    def _follow(self) -> str:
+        try:
+            out, err = self._t.follow(timeout=None)
+        except TransportError as e:
+            self.state = State.UNKNOWN
+            raise ProtocolError(f"reading the result from {self.port}: {e}") from e
+        self.state = State.RAW
+        stdout, stderr = _text(out), _text(err)
+        if stderr:
+            raise _device_error(stderr, self.port, stdout)
+        return stdout
+
+    # -- resets --------------------------------------------------------------------
+    def soft_reset(self, run_main: bool = False, timeout: float = 10.0) -> str:
+        """Ctrl-D: from the friendly REPL main.py runs, from the raw REPL it doesn't.
+
+        Returns the boot text. With ``run_main`` main.py may still be running
+        afterwards (state BOOTING): wait() or interrupt() it.
+        """
+        with self._guard(timeout, f"soft reset of the board on {self.port}",
+                         "is boot.py stuck?"):
+            if run_main:
+                if self.state is not State.FRIENDLY:
+                    self._to_friendly(timeout)
+                self._link.write(b"\x04")
+                self._link.read_until(SOFT_REBOOT)
+                text, at_prompt = self._link.collect(PROMPT, BOOT_QUIET)
+                self.state = State.FRIENDLY if at_prompt else State.BOOTING
+                return _strip_banner(_text(text))
+            self._enter_raw()
+            self._link.read_until(b">")
+            self._link.write(b"\x04")
+            self._link.read_until(SOFT_REBOOT)
+            text = self._link.read_until(RAW_BANNER)
+            self.state = State.RAW
+            return _text(text[: -len(RAW_BANNER)])
+
+    def hard_reset(self, timeout: float = 10.0) -> str:
+        """Reset the chip: EN through RTS where the port has lines, else machine.reset().
+
+        Returns the boot text up to the prompt; if main.py keeps running
+        (nothing printed for BOOT_QUIET s), returns what came so far and the
+        state is BOOTING (wait() or interrupt() next).
+        """
+        self._check_open()
+        with self._guard(timeout, f"hard reset of the board on {self.port}",
+                         "the board did not restart: check the cable and power"):
+            self._link.drain()
+            if has_modem_lines(self._serial):
+                # NodeMCU: RTS -> EN, DTR -> GPIO0 through two transistors; DTR
+                # released so the chip boots from flash (esptool docs,
+                # boot-mode-selection).
+                self._serial.dtr = False
+                self._serial.rts = True
+                time.sleep(RESET_PULSE)  # the pulse width, not a synchronisation
+                self._serial.rts = False
+            else:
+                self._start("import machine\nmachine.reset()")
+            self.state = State.BOOTING
+            self._link.read(1)  # the board speaks again (boot text)
+            text, at_prompt = self._link.collect(PROMPT, BOOT_QUIET)
+        self.state = State.FRIENDLY if at_prompt else State.BOOTING
+        return _strip_banner(_text(text))
+
+    # -- identity ------------------------------------------------------------------
+    def read_banner(self, timeout: float = 10.0) -> str:
+        """The banner line, e.g. "MicroPython v1.24.1 on 2024-11-29; ESP module with ESP8266"."""
+        with self._guard(timeout, f"reading the banner of the board on {self.port}"):
+            if self.state is not State.FRIENDLY:
+                self._to_friendly(timeout)
+            self._link.write(b"\x02")
+            text = _text(self._link.read_until(PROMPT))
+        match = BANNER_RE.search(text)
+        if not match:
+            raise ProtocolError(f"banner of the board on {self.port}: Ctrl-B printed "
+                                f"{text[-200:]!r}, no MicroPython banner; is this MicroPython?")
+        return match.group(0)
+
+    def version(self) -> str:
+        """The firmware's version tag, e.g. "v1.24.1"."""
+        match = BANNER_RE.search(self.read_banner())
+        assert match is not None  # read_banner checked it
+        return match.group(1)
+
+    # -- files -----------------------------------------------------------------------
+    def fs_listdir(self, path: str = "/") -> list[str]:
+        return [e.name for e in self._fs("listing", path, self._t.fs_listdir, path)]
+
+    def fs_read(self, path: str) -> bytes:
+        return bytes(self._fs("reading", path, self._t.fs_readfile, path))
+
+    def fs_write(self, path: str, data: bytes) -> None:
+        timeout = 10.0 + len(data) / 500  # raw-paste of repr'd chunks: ~1-2 kB/s at 115200
+        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout)
+
+    def fs_sha256(self, path: str) -> str | None:
+        try:
+            return self._fs("hashing", path, self._t.fs_hashfile, path, "sha256").hex()
+        except FileNotFoundError:
+            return None
+
+    def fs_remove(self, path: str) -> None:
+        self._fs("removing", path, self._t.fs_rmfile, path)
+
+    def fs_mkdir(self, path: str) -> None:
+        """Create a directory; an existing one is fine."""
+        try:
+            self._fs("creating directory", path, self._t.fs_mkdir, path)
+        except FileExistsError:
+            pass
+
+    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
+        with self._guard(timeout, f"{doing} {path} on the board on {self.port}"):
+            self._enter_raw()
+            try:
+                result = fn(*args)
+            except TransportExecError as e:  # not an OSError: a real device exception
+                self.state = State.RAW
+                raise _device_error(e.error_output, self.port, "") from e
+            except OSError as e:  # mpremote's mapping of the device's OSError
+                self.state = State.RAW
+                cls = DeviceFileNotFoundError if e.errno == errno.ENOENT else DeviceOSError
+                raise cls(e.errno or 0, f"{doing} {path} on {self.port}: "
+                          f"{errno.errorcode.get(e.errno or 0, e.errno)}") from e
+            except TransportError as e:
+                self.state = State.UNKNOWN
+                raise ProtocolError(f"{doing} {path} on {self.port}: {e}") from e
+            self.state = State.RAW
+            return result
+
+    # -- plumbing --------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise PortError(f"{self.port}: this Repl was closed; open a new one")
+
+    def _guard(self, timeout: float, what: str, hint: str = "", keep_state: bool = False):
+        """A deadline for one public call; on any failure the REPL state is unknown."""
+        self._check_open()
+        return _Guard(self, timeout, what, hint, keep_state)
+
+
+class _Guard:
+    def __init__(self, repl: Repl, timeout: float, what: str, hint: str, keep_state: bool) -> None:
+        self.repl, self.keep_state = repl, keep_state
+        self.cm = repl._link.waiting(timeout, what, hint)
+
+    def __enter__(self):
+        return self.cm.__enter__()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.cm.__exit__(exc_type, exc, tb)
+        if exc_type is not None and not issubclass(exc_type, DeviceError):
+            if not (self.keep_state and issubclass(exc_type, BoardTimeoutError)):
+                self.repl.state = State.UNKNOWN
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def _strip_banner(text: str) -> str:
+    """Boot/program output without the trailing banner and prompt."""
+    match = BANNER_RE.search(text)
+    if match:
+        text = text[: match.start()]
+    if text.endswith(">>> "):
+        text = text[:-4]
+    return text
+
+
+def _device_error(stderr: str, port: str, stdout: str) -> DeviceError:
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else stderr.strip()
+    exc_name = last.split(":", 1)[0].strip()
+    if not exc_name.isidentifier():
+        exc_name = ""
+    err = DeviceError(f"the board on {port} raised {last}\n{stderr.rstrip()}",
+                      exc_name=exc_name, traceback=stderr)
+    err.stdout = stdout  # type: ignore[attr-defined]
+    return err
+
+
+def _raise_friendly_traceback(out: str, port: str) -> None:
+    """main.py ended with an exception (friendly mode prints its traceback)."""
+    marker = "Traceback (most recent call last):"
+    if marker in out:
+        tb = marker + out.split(marker, 1)[1]
+        tb = _strip_banner(tb)
+        if "KeyboardInterrupt" not in tb:
+            raise _device_error(tb, port, out.split(marker, 1)[0])
