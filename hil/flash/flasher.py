@@ -1,0 +1,162 @@
+"""Flash MicroPython onto the board with esptool's Python API (the one place it is called).
+
+Order, so nothing is erased that an early check could have saved:
+check_image -> connect (esptool's reset into the ROM loader) -> the chip must
+be an ESP8266 -> stub -> (auto) compare the stub's SPI_FLASH_MD5 of the region
+with the image's MD5 -> write only if they differ -> reset into the new image.
+The caller then checks the banner (Repl.version()).
+
+Known behaviours (protocols.md 1.6-1.8):
+- On a pty the reset lines do not exist: esptool cannot reset the chip (it
+  warns and carries on), and its "hard reset" after writing does nothing. So
+  where the port has no lines we leave the stub with RUN_USER_CODE
+  (esptool's ``--after soft-reset``), which boots the flash on an ESP8266.
+- CHANGE_BAUDRATE exists only in the stub; the reply comes at the old rate.
+- esptool opens ports with exclusive=True itself; we open the port through
+  hil.transport so a busy or missing port gives the harness's errors, and
+  hand the open serial object to esptool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from esptool.cmds import attach_flash, detect_chip, reset_chip, run_stub, write_flash
+from esptool.util import FatalError
+
+from hil.errors import FlashError, HilError, WrongChipError
+from hil.flash.esptool_log import CapturingLog, Progress, quiet_esptool
+from hil.flash.image_check import ImageInfo, check_image, pad4
+from hil.transport import has_modem_lines, open_port
+
+MODES = ("auto", "always", "never")
+FIRMWARE_OFFSET = 0x0  # MicroPython's ESP8266 image is written at 0 (its docs, esptool line)
+
+
+@dataclass(frozen=True)
+class FlashResult:
+    written: bool
+    chip: str
+    mac: str
+    image: ImageInfo
+    reason: str
+
+
+def flash_firmware(port: str, image: str | Path, *, mode: str = "auto", baud: int = 115200,
+                   flash_baud: int = 460800,
+                   progress: Callable[[int, int], None] | None = None) -> FlashResult:
+    """Make the board run ``image``: ``auto`` writes only if the flash differs."""
+    if mode not in MODES:
+        raise FlashError(f"flash mode {mode!r}: use one of {', '.join(MODES)}")
+    info = check_image(image)  # before anything touches the board
+    data = pad4(info.path.read_bytes())
+    with _progress_sink(progress) as sink, quiet_esptool(sink) as log, \
+            _connected(port, baud, log) as esp:
+        chip = _run(log, port, "reading the chip description", esp.get_chip_description)
+        mac = _mac(_run(log, port, "reading the MAC", esp.read_mac))
+        if mode == "never":
+            _run(log, port, "leaving the bootloader", _reboot, esp)
+            return FlashResult(False, chip, mac, info, "--flash never: flash left as it was")
+        esp = _run(log, port, "starting the flasher stub", run_stub, esp)
+        if flash_baud and flash_baud != baud and not port.startswith("socket://"):
+            _run(log, port, f"switching to {flash_baud} baud", esp.change_baud, flash_baud)
+        _run(log, port, "attaching the SPI flash", attach_flash, esp)
+        image_md5 = hashlib.md5(data).hexdigest()
+        if mode == "auto":
+            board_md5 = _run(log, port, "reading the flash's MD5", esp.flash_md5sum,
+                             FIRMWARE_OFFSET, len(data))
+            if board_md5 == image_md5:
+                _run(log, port, "restarting the board", _reboot, esp)
+                return FlashResult(False, chip, mac, info,
+                                   f"the flash already holds {info.path.name} (MD5 {image_md5})")
+            reason = f"the flash differs from {info.path.name} (MD5 {board_md5} != {image_md5})"
+        else:
+            reason = "--flash always"
+        _run(log, port, f"writing {info.path.name}", write_flash, esp,
+             [(FIRMWARE_OFFSET, data)], flash_size="keep")
+        _run(log, port, "restarting the board", _reboot, esp)
+        return FlashResult(True, chip, mac, info, reason)
+
+
+def read_mac(port: str, baud: int = 115200) -> str:
+    """The board's MAC from its efuses, through the ROM loader (resets the board)."""
+    with quiet_esptool() as log, _connected(port, baud, log) as esp:
+        mac = _mac(_run(log, port, "reading the MAC", esp.read_mac))
+        _run(log, port, "restarting the board", _reboot, esp)
+        return mac
+
+
+@contextmanager
+def _connected(port: str, baud: int, log: CapturingLog) -> Iterator[object]:
+    ser = open_port(port, baud, timeout=None)  # PortError before esptool sees it
+    try:
+        try:
+            esp = detect_chip(ser, baud)
+        except FatalError as e:
+            raise FlashError(
+                f"connecting to the bootloader on {port}: {e}; is it an ESP8266 board, powered, "
+                f"with a data cable? On a board without auto-reset, hold FLASH (GPIO0) while "
+                f"pressing RST, then retry.{_tail(log)}") from e
+        if esp.CHIP_NAME != "ESP8266":
+            raise WrongChipError(
+                f"the chip on {port} is an {esp.CHIP_NAME}, not an ESP8266; nothing was "
+                f"erased. Use an ESP8266 board, or the firmware and harness for that chip")
+        yield esp
+    finally:
+        try:
+            ser.close()
+        except Exception:  # noqa: BLE001 (the port may be gone already)
+            pass
+
+
+def _reboot(esp) -> None:
+    """Leave the loader for the firmware: RTS pulse where wired, else RUN_USER_CODE."""
+    if has_modem_lines(esp._port):
+        reset_chip(esp, "hard-reset")
+    else:
+        reset_chip(esp, "soft-reset")
+
+
+def _run(log: CapturingLog, port: str, doing: str, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except HilError:
+        raise
+    except FatalError as e:
+        raise FlashError(f"{doing} on {port}: {e}; the board may need a reset and another "
+                         f"try.{_tail(log)}") from e
+    except OSError as e:
+        raise FlashError(f"{doing} on {port}: the port failed ({e}); was the board "
+                         f"unplugged?{_tail(log)}") from e
+
+
+def _tail(log: CapturingLog) -> str:
+    lines = [ln for ln in log.lines if ln][-4:]
+    return (" esptool said: " + " | ".join(lines)) if lines else ""
+
+
+def _mac(raw) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+@contextmanager
+def _progress_sink(progress: Progress | None) -> Iterator[Progress | None]:
+    """The caller's callback, or a rich bar when a person watches, or nothing."""
+    if progress is not None or not sys.stderr.isatty():
+        yield progress
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress as Bar, TimeRemainingColumn
+
+    with Bar("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+             TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task("flashing", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
