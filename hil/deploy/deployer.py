@@ -1,0 +1,72 @@
+"""Upload the app so the board runs it at boot: compile-check, skip what matches, verify.
+
+Only the app's own files are written; the board's other files (boot.py, data
+the app wrote) are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from hil.deploy.compile import compile_check
+from hil.errors import DeployError
+from hil.repl import Repl
+
+SKIP_NAMES = {"__pycache__", ".git", ".DS_Store"}
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    uploaded: tuple[str, ...]  # board paths written (and verified)
+    skipped: tuple[str, ...]   # board paths whose sha256 already matched
+
+
+def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
+    """The app's files: ``files`` (relative to ``app_dir``) or everything in it."""
+    app_dir = Path(app_dir)
+    if not app_dir.is_dir():
+        raise DeployError(f"deploy: app directory {app_dir} does not exist")
+    if files is not None:
+        chosen = [app_dir / f for f in files]
+        missing = [str(p) for p in chosen if not p.is_file()]
+        if missing:
+            raise DeployError(f"deploy: no such file(s) in {app_dir}: {', '.join(missing)}")
+        return chosen
+    return sorted(p for p in app_dir.rglob("*")
+                  if p.is_file() and not any(part in SKIP_NAMES or part.startswith(".")
+                                             for part in p.relative_to(app_dir).parts))
+
+
+def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None) -> DeployResult:
+    """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write."""
+    app_dir = Path(app_dir)
+    paths = app_files(app_dir, files)
+    compile_check(p for p in paths if p.suffix == ".py")  # before anything is written
+    uploaded: list[str] = []
+    skipped: list[str] = []
+    made_dirs: set[str] = set()
+    for path in paths:
+        rel = PurePosixPath(*path.relative_to(app_dir).parts)
+        target = "/" + str(rel)
+        data = path.read_bytes()
+        want = hashlib.sha256(data).hexdigest()
+        if repl.fs_sha256(target) == want:
+            skipped.append(target)
+            continue
+        for parent in reversed(rel.parents[:-1]):
+            d = "/" + str(parent)
+            if d not in made_dirs:
+                repl.fs_mkdir(d)
+                made_dirs.add(d)
+        repl.fs_write(target, data)
+        got = repl.fs_sha256(target)
+        if got != want:
+            raise DeployError(
+                f"deploy of {path} to {target} on {repl.port}: after writing, the board's "
+                f"sha256 is {got}, expected {want}; the filesystem may be full or damaged "
+                f"(check free space with os.statvfs('/'))")
+        uploaded.append(target)
+    return DeployResult(tuple(uploaded), tuple(skipped))
