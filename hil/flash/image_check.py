@@ -12,10 +12,12 @@ Facts used:
 - MicroPython's ports/esp8266/makeimg.py pads the first part to 0x9000 with
   the total length in the 4 bytes before 0x9000, appends irom0text and then the
   MD5 of everything before it. Where that layout is present its MD5 must match.
-- The banner "MicroPython <tag> on <date>; <board> with <mcu>" is one string
-  literal in the firmware (py/modsys.c / shared/runtime/pyexec.c build it from
-  MICROPY_BANNER_NAME_AND_VERSION at compile time), so it can be found in the
-  image's bytes.
+  makeimg.py leaves the first 4 bytes out of that MD5 (esptool may patch the
+  flash mode/size there); older builds hashed them too, so both are accepted.
+- The banner's first half, "MicroPython <tag> on <date>", is one string
+  literal (MICROPY_BANNER_NAME_AND_VERSION, py/mpconfig.h); newer builds print
+  "; <board> with <mcu>" from a separate string (shared/runtime/pyexec.c), so
+  the version comes from the first half alone.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from hil.flash.esptool_log import quiet_esptool
 FLASH_SIZE = 0x400000  # 4 MiB on the ESP-12E/F of a NodeMCU (bench.md)
 IRAM = (0x40100000, 0x40108000)
 MAKEIMG_SPLIT = 0x9000  # makeimg.py SEGS_MAX_SIZE
-BANNER_RE = re.compile(
-    rb"MicroPython (v\d+\.\d+(?:\.\d+)?[\w.+-]*) on (\d{4}-\d{2}-\d{2}); ([ -~]{1,40}?) with "
-    rb"(ESP8266\w*)")
+BANNER_RE = re.compile(rb"MicroPython (v\d+\.\d+(?:\.\d+)?(?:-[\w.+-]+)?) on (\d{4}-\d{2}-\d{2})")
+# "; ESP module with ESP8266" right after it (older builds), or a string of its own
+MACHINE_RE = re.compile(rb"(?:; )?([\x20-\x3a\x3c-\x7e]{1,40}?) with (ESP8266|ESP8285)(?=[\x00\r\n]|$)")
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,18 @@ def check_image(path: str | Path) -> ImageInfo:
                          f"it again")
     _check_makeimg_md5(data, where)
     match = BANNER_RE.search(data)
-    banner = match.group(0).decode("ascii") if match else None
+    banner = _banner(data, match) if match else None
     return ImageInfo(path=p, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                      version=match.group(1).decode("ascii") if match else None, banner=banner)
+
+
+def _banner(data: bytes, match: re.Match[bytes]) -> str:
+    """The whole banner line the board will print, as far as the image tells."""
+    head = match.group(0).decode("ascii")
+    machine = MACHINE_RE.match(data, match.end()) or MACHINE_RE.search(data)
+    if machine is None:
+        return head
+    return f"{head}; {machine.group(1).decode('ascii')} with {machine.group(2).decode('ascii')}"
 
 
 def _check_makeimg_md5(data: bytes, where: str) -> None:
@@ -107,6 +118,6 @@ def _check_makeimg_md5(data: bytes, where: str) -> None:
     (total,) = struct.unpack_from("<I", data, MAKEIMG_SPLIT - 4)
     if total != len(data) - 16:
         return  # not makeimg.py's layout (or a build without the trailing MD5)
-    if hashlib.md5(data[:-16]).digest() != data[-16:]:
+    if data[-16:] not in (hashlib.md5(data[4:-16]).digest(), hashlib.md5(data[:-16]).digest()):
         raise ImageError(f"{where}: the MD5 that MicroPython's build appends does not match "
                          f"the contents; the file is corrupt or truncated, download it again")
