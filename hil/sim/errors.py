@@ -1,0 +1,15 @@
+"""Errors of the virtual bench (a peer of the board: it does not use hil.errors)."""
+
+from __future__ import annotations
+
+
+class SimError(Exception):
+    """Base of every error the twin raises on purpose."""
+
+
+class SimUsageError(SimError, ValueError):
+    """A bad request to the twin (unknown net, fault, or argument); says what is valid."""
+
+
+class SimStateError(SimError):
+    """An operation in the wrong lifecycle state (e.g. `pty` before `start()`)."""
