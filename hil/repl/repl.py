@@ -231,7 +231,7 @@ class Repl:
         """Wait for started code (or a main.py running after a reset) to finish; its stdout."""
         if self.state is State.BOOTING:
             with self._guard(timeout, f"waiting for main.py on {self.port} to finish",
-                             "main.py still runs; Repl.interrupt() stops it", keep_state=True):
+                             "main.py still runs; Repl.interrupt() stops it"):
                 text = self._link.read_until(PROMPT)
             self.state = State.FRIENDLY
             out = _text(text)
@@ -241,7 +241,7 @@ class Repl:
             raise ProtocolError(f"wait on {self.port}: nothing was started (state "
                                 f"{self.state.value})")
         with self._guard(timeout, f"waiting for code started on {self.port} to finish",
-                         "it is still running; Repl.interrupt() stops it", keep_state=True):
+                         "it is still running; Repl.interrupt() stops it"):
             return self._follow()
 
     def interrupt(self, timeout: float = 5.0) -> str:
@@ -267,7 +267,7 @@ class Repl:
                 raise _device_error(stderr, self.port, stdout)
             return stdout
         # friendly mode, or main.py running after a reset
-        seen = _text(self._to_friendly(timeout))
+        seen = _printable(self._to_friendly(timeout))
         head = seen.split("Traceback (most recent call last)")[0]
         return _strip_banner(head)
 
@@ -318,8 +318,8 @@ class Repl:
         self._check_open()
         with self._guard(timeout, f"hard reset of the board on {self.port}",
                          "the board did not restart: check the cable and power"):
-            self._link.drain()
             if has_modem_lines(self._serial):
+                self._link.drain()  # anything pending is from before the reset
                 # NodeMCU: RTS -> EN, DTR -> GPIO0 through two transistors; DTR
                 # released so the chip boots from flash (esptool docs,
                 # boot-mode-selection).
@@ -333,7 +333,7 @@ class Repl:
             self._link.read(1)  # the board speaks again (boot text)
             text, at_prompt = self._link.collect(PROMPT, BOOT_QUIET)
         self.state = State.FRIENDLY if at_prompt else State.BOOTING
-        return _strip_banner(_text(text))
+        return _strip_banner(_printable(text))
 
     # -- identity ------------------------------------------------------------------
     def read_banner(self, timeout: float = 10.0) -> str:
@@ -406,15 +406,17 @@ class Repl:
         if self._closed:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")
 
-    def _guard(self, timeout: float, what: str, hint: str = "", keep_state: bool = False):
-        """A deadline for one public call; on any failure the REPL state is unknown."""
+    def _guard(self, timeout: float, what: str, hint: str = "") -> "_Guard":
         self._check_open()
-        return _Guard(self, timeout, what, hint, keep_state)
+        return _Guard(self, timeout, what, hint)
 
 
 class _Guard:
-    def __init__(self, repl: Repl, timeout: float, what: str, hint: str, keep_state: bool) -> None:
-        self.repl, self.keep_state = repl, keep_state
+    """A deadline for one public call. On failure the REPL state is unknown, except that
+    a timeout while code runs leaves it running (interrupt() can still stop it)."""
+
+    def __init__(self, repl: Repl, timeout: float, what: str, hint: str) -> None:
+        self.repl = repl
         self.cm = repl._link.waiting(timeout, what, hint)
 
     def __enter__(self):
@@ -422,13 +424,21 @@ class _Guard:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.cm.__exit__(exc_type, exc, tb)
-        if exc_type is not None and not issubclass(exc_type, DeviceError):
-            if not (self.keep_state and issubclass(exc_type, BoardTimeoutError)):
-                self.repl.state = State.UNKNOWN
+        if exc_type is None or issubclass(exc_type, DeviceError):
+            return
+        running = (State.RUNNING, State.BOOTING)
+        if issubclass(exc_type, BoardTimeoutError) and self.repl.state in running:
+            return
+        self.repl.state = State.UNKNOWN
 
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def _printable(data: bytes) -> str:
+    """Friendly-mode output without raw-REPL framing left over (EOF markers, prompts)."""
+    return _text(data.replace(b"\x04", b""))
 
 
 def _strip_banner(text: str) -> str:
