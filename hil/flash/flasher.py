@@ -95,8 +95,12 @@ def read_mac(port: str, baud: int = 115200) -> str:
 def _connected(port: str, baud: int, log: CapturingLog) -> Iterator[object]:
     ser = open_port(port, baud, timeout=None)  # PortError before esptool sees it
     try:
+        # Without reset lines (pty, socket) esptool cannot reset into the
+        # loader: it would only warn (through a logger bound at its import,
+        # which ours cannot capture). Sync without a reset instead.
+        connect_mode = "default-reset" if has_modem_lines(ser) else "no-reset"
         try:
-            esp = detect_chip(ser, baud)
+            esp = detect_chip(ser, baud, connect_mode=connect_mode)
         except FatalError as e:
             raise FlashError(
                 f"connecting to the bootloader on {port}: {e}; is it an ESP8266 board, powered, "
