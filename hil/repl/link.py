@@ -156,6 +156,14 @@ class Link:
                 return out, False
             self._fill(block=True)
 
+    def wait_for_data(self) -> None:
+        """Until at least one byte is pending (BoardTimeoutError at the deadline); consumes none."""
+        deadline = self._current()
+        while not self._pending:
+            if deadline.expired():
+                raise self.timeout_error(deadline, awaiting=b"any byte")
+            self._fill(block=True)
+
     def drain(self) -> bytes:
         """Whatever has arrived so far (no waiting)."""
         self._fill(block=False)

@@ -330,7 +330,7 @@ class Repl:
             else:
                 self._start("import machine\nmachine.reset()")
             self.state = State.BOOTING
-            self._link.read(1)  # the board speaks again (boot text)
+            self._link.wait_for_data()  # the board speaks again (boot text)
             text, at_prompt = self._link.collect(PROMPT, BOOT_QUIET)
         self.state = State.FRIENDLY if at_prompt else State.BOOTING
         return _strip_banner(_printable(text))
