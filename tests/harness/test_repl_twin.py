@@ -142,3 +142,22 @@ def test_unplugged_board_is_port_gone(fresh_twin) -> None:
     finally:
         r.close()
     r.close()  # idempotent
+
+
+SWALLOW_MAIN = (b"import time\nprint('BOOTED')\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+                b"    except KeyboardInterrupt:\n        pass\n")
+
+
+def test_rfc2217_hard_reset_uses_the_reset_line(fresh_twin) -> None:
+    """Over RFC2217 the RTS line resets the chip: it gets past a main.py Ctrl-C cannot stop."""
+    with Repl(fresh_twin.url) as r:
+        r.ensure_friendly_idle()
+        r.fs_write("/main.py", SWALLOW_MAIN)
+        r.fs_write("/boot.py", b"")  # nothing slow before main.py
+        boot = r.hard_reset()
+        assert "BOOTED" in boot
+        assert r.state is State.BOOTING
+        with pytest.raises(BoardTimeoutError, match="kbd_intr"):
+            r.ensure_friendly_idle(timeout=3.0)
+    # clean up through the bootloader-free way: a fresh session cannot stop main.py
+    # either, which is exactly the known limit the message names.
