@@ -125,15 +125,13 @@ def write_vcd(trace: Trace, path: Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as f, VCDWriter(f, timescale="1 ms", date="today") as w:
+    with path.open("w") as f:
+        w = VCDWriter(f, timescale="1 ms", date="today")
         vars_ = [w.register_var("board", _vcd_name(n), "wire", size=1) for n in trace.names]
         for t, mask in trace.changes:
             for ch, var in enumerate(vars_):
                 w.change(var, t, (mask >> ch) & 1)
-        for ch, var in enumerate(vars_):  # close the record at the end of sampling
-            last = trace.level(ch, trace.end_ms)
-            if last is not None:
-                w.change(var, trace.end_ms, last)
+        w.close(trace.end_ms)  # the record ends where sampling stopped
     return path
 
 

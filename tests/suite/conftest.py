@@ -1,0 +1,3 @@
+"""Tests of the on-board suite and its pytest plugin."""
+
+pytest_plugins = ["pytester"]
