@@ -1,10 +1,111 @@
-"""`hil sim`: start a virtual ESP8266 bench (placeholder until the twin lands)."""
+"""`hil sim`: run one virtual ESP8266 bench until SIGINT/SIGTERM; `hil sim image`: make images.
+
+Prints, one per line and flushed before serving:
+
+    pty: /dev/pts/N
+    url: rfc2217://127.0.0.1:PORT
+    control: http://127.0.0.1:PORT
+
+(`--json`: one JSON object with the keys `pty`, `url`, `control`.)
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from hil.sim.faults import FAULTS
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "hil" / "sim" / "default"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sim", help="run a virtual ESP8266 bench")
-    p.set_defaults(handler=lambda args: 2)
+    p = sub.add_parser(
+        "sim",
+        help="run a virtual ESP8266 bench (the twin)",
+        description="Start a virtual NodeMCU on the reference bench. Real clients reach it "
+        "over the printed pty (no reset lines) or rfc2217:// URL (DTR/RTS reach EN/GPIO0); "
+        "the control endpoint presses the button, moves wires and switches faults.",
+    )
+    p.add_argument("--state", type=Path, default=None, metavar="DIR",
+                   help=f"state directory: flash and identity (default {default_state_dir()})")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="start with this bench fault (repeatable; see --list-faults)")
+    p.add_argument("--list-faults", action="store_true", help="list the fault names and exit")
+    p.add_argument("--erased", action="store_true", help="start with erased flash (no firmware)")
+    p.add_argument("--link", type=Path, default=None, metavar="PATH",
+                   help="also make PATH a symlink to the pty (a stable name)")
+    p.add_argument("--port", type=int, default=0, metavar="N", help="RFC2217 TCP port (0 = any free)")
+    p.add_argument("--control-port", type=int, default=0, metavar="N",
+                   help="control endpoint TCP port (0 = any free)")
+    p.add_argument("--heap", type=int, default=None, metavar="BYTES",
+                   help="MicroPython heap size (default 36864, about an ESP8266's free heap)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    p.add_argument("--json", action="store_true", help="print the addresses as one JSON object")
+    p.set_defaults(handler=_run)
+    images = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
+    try:
+        from hil.sim.image_cli import register_image
+    except ImportError:  # pragma: no cover - the image maker ships with the twin
+        return
+    register_image(images)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.list_faults:
+        width = max(map(len, FAULTS))
+        for f in FAULTS.values():
+            print(f"{f.name:<{width}}  {f.description}")
+        return 0
+    from hil.sim.errors import SimUsageError
+    from hil.sim.twin import DEFAULT_HEAP, Twin
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        twin = Twin(
+            args.state or default_state_dir(),
+            faults=args.fault,
+            erased=args.erased,
+            heap_bytes=args.heap or DEFAULT_HEAP,
+            link=args.link,
+            host=args.host,
+            port=args.port,
+            control_port=args.control_port,
+        )
+    except SimUsageError as e:
+        print(f"hil sim: {e}", file=sys.stderr)
+        return 2
+    try:
+        twin.start()
+    except OSError as e:
+        print(f"hil sim: could not start the twin: {e}", file=sys.stderr)
+        return 3
+    try:
+        info = {"pty": twin.pty, "url": twin.url, "control": twin.control_url}
+        if args.json:
+            print(json.dumps(info))
+        else:
+            print(f"pty: {info['pty']}")
+            print(f"url: {info['url']}")
+            print(f"control: {info['control']}")
+        sys.stdout.flush()
+        while not stop.wait(3600):
+            pass
+    finally:
+        twin.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    return 0

@@ -1,0 +1,415 @@
+"""The host side of the twin's USB cable: a pty (no modem lines) and an RFC2217 server.
+
+Known behaviours (protocols.md §5, §6; checked with pyserial 3.5, esptool 5.6, mpremote 1.29):
+
+- pty: every modem ioctl fails with ENOTTY on Linux, so a pty is a board
+  *without* the auto-reset circuit. Reading the master gives EIO whenever no
+  slave fd is open, so the twin keeps its own slave fd open for its lifetime.
+  `tcgetattr(master)` shows the slave's termios: that is how the twin learns
+  the client's baud (custom rates show as BOTHER and need TCGETS2).
+- The twin also watches the slave's inode with inotify (IN_OPEN/IN_CLOSE) to
+  know whether a client has the port open: bytes the chip sends while nobody
+  listens are lost, as with a closed USB-serial port, and the chip gets a
+  hook for "the client closed the port" (see chip.py for the pty heuristics).
+- RFC2217: pyserial's own `PortManager` answers every negotiation at once
+  from a duck-typed port object whose `.dtr/.rts/.baudrate` setters drive the
+  chip. TCP_NODELAY, or every one of esptool's ~190 reconfigures waits for
+  Nagle. One client at a time: a second connection is closed at once (a real
+  board's port is exclusive too), which pyserial reports on open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import logging
+import os
+import select
+import socket
+import struct
+import termios
+import threading
+import tty
+from collections.abc import Callable
+from pathlib import Path
+
+import serial
+import serial.rfc2217 as rfc2217
+
+from hil.sim.uart import DEFAULT_BAUD, Uart
+
+log = logging.getLogger(__name__)
+
+# <asm-generic/ioctls.h> on x86_64/arm64: struct termios2 is 44 bytes.
+TCGETS2 = 0x802C542A
+BOTHER = 0o010000
+_TERMIOS2 = struct.Struct("4I B 19s 2I")
+
+_SPEEDS = {
+    getattr(termios, name): int(name[1:])
+    for name in dir(termios)
+    if name.startswith("B") and name[1:].isdigit()
+}
+
+# <sys/inotify.h>
+IN_OPEN = 0x20
+IN_CLOSE_WRITE = 0x08
+IN_CLOSE_NOWRITE = 0x10
+
+
+class PtyPort:
+    """`/dev/pts/N` for clients; the twin holds the master and one slave fd."""
+
+    name = "pty"
+
+    def __init__(
+        self,
+        uart: Uart,
+        *,
+        link: Path | str | None = None,
+        on_client: Callable[[bool], None] | None = None,
+    ) -> None:
+        self._uart = uart
+        self._link = Path(link) if link else None
+        self._on_client = on_client
+        self._master = -1
+        self._slave = -1
+        self._inotify = -1
+        self._wake_r, self._wake_w = -1, -1
+        self._clients = 0
+        self._thread: threading.Thread | None = None
+        self.path = ""
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        attrs = termios.tcgetattr(self._slave)
+        attrs[4] = attrs[5] = termios.B115200
+        termios.tcsetattr(self._slave, termios.TCSANOW, attrs)
+        os.set_blocking(self._master, False)
+        self.path = os.ttyname(self._slave)
+        self._inotify = self._watch(self.path)
+        self._wake_r, self._wake_w = os.pipe()
+        if self._link is not None:
+            tmp = self._link.with_name(f".{self._link.name}.{os.getpid()}.tmp")
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            os.symlink(self.path, tmp)
+            os.replace(tmp, self._link)
+        self._uart.attach(self)
+        self._thread = threading.Thread(target=self._run, name="pty-reader", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._uart.detach(self)
+        if self._wake_w >= 0:
+            os.write(self._wake_w, b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        if self._link is not None:
+            with contextlib.suppress(OSError):
+                if self._link.is_symlink() and os.readlink(self._link) == self.path:
+                    self._link.unlink()
+        for fd in (self._master, self._slave, self._inotify, self._wake_r, self._wake_w):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master = self._slave = self._inotify = self._wake_r = self._wake_w = -1
+
+    @property
+    def client_open(self) -> bool:
+        """Whether a client has the pty open (seen through inotify; True if unknown)."""
+        return self._inotify < 0 or self._clients > 0
+
+    # -- HostEndpoint ------------------------------------------------------------------------
+
+    @property
+    def baud(self) -> int:
+        """The client's baud as set on the slave (tcgetattr on the master reflects it)."""
+        try:
+            speed = termios.tcgetattr(self._master)[5]
+        except (termios.error, OSError):
+            return DEFAULT_BAUD
+        if speed == BOTHER:
+            try:
+                buf = fcntl.ioctl(self._master, TCGETS2, bytes(_TERMIOS2.size))
+                return int(_TERMIOS2.unpack(buf)[-1]) or DEFAULT_BAUD
+            except OSError:
+                return DEFAULT_BAUD
+        return _SPEEDS.get(speed, DEFAULT_BAUD)
+
+    def deliver(self, data: bytes) -> None:
+        if self._master < 0 or not self.client_open:
+            return  # nobody has the port open: the bytes are lost, as on a closed tty
+        try:
+            os.write(self._master, data)
+        except BlockingIOError:
+            pass  # the client does not read: the OS buffer is full, later bytes are lost
+        except OSError as e:
+            if e.errno not in (errno.EIO, errno.EBADF):
+                raise
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _watch(path: str) -> int:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+            if fd < 0:
+                return -1
+            if libc.inotify_add_watch(fd, path.encode(), IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) < 0:
+                os.close(fd)
+                return -1
+            return fd
+        except (OSError, AttributeError):
+            return -1
+
+    def _inotify_events(self) -> None:
+        try:
+            data = os.read(self._inotify, 4096)
+        except BlockingIOError:
+            return
+        i = 0
+        while i + 16 <= len(data):
+            _wd, mask, _cookie, length = struct.unpack_from("iIII", data, i)
+            i += 16 + length
+            if mask & IN_OPEN:
+                self._clients += 1
+                if self._clients == 1 and self._on_client:
+                    self._on_client(True)
+            elif mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE):
+                self._clients = max(0, self._clients - 1)
+                if self._clients == 0:
+                    # drop what the client left unread: a reopened tty starts empty
+                    with contextlib.suppress(termios.error, OSError):
+                        termios.tcflush(self._slave, termios.TCIOFLUSH)
+                    if self._on_client:
+                        self._on_client(False)
+
+    def _run(self) -> None:
+        fds = [self._master, self._wake_r] + ([self._inotify] if self._inotify >= 0 else [])
+        while True:
+            try:
+                ready, _, _ = select.select(fds, [], [])
+            except (OSError, ValueError):
+                return
+            if self._wake_r in ready:
+                return
+            if self._inotify in ready:
+                self._inotify_events()
+            if self._master in ready:
+                try:
+                    data = os.read(self._master, 4096)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    if e.errno == errno.EIO:  # no slave open: cannot happen, we hold one
+                        continue
+                    return
+                if data:
+                    self._uart.from_host(data, self.baud, self.name)
+
+
+class _LinesPort:
+    """The duck-typed serial port `PortManager` drives: attributes in, chip lines out."""
+
+    def __init__(self, server: Rfc2217Server) -> None:
+        self._server = server
+        self._baud = DEFAULT_BAUD
+        self._dtr = False
+        self._rts = False
+        self.bytesize = serial.EIGHTBITS
+        self.parity = serial.PARITY_NONE
+        self.stopbits = serial.STOPBITS_ONE
+        self.xonxoff = False
+        self.rtscts = False
+        self.break_condition = False
+        # A NodeMCU's CP2102/CH340 has CTS/DSR/RI/CD unconnected.
+        self.cts = self.dsr = self.ri = self.cd = False
+
+    @property
+    def baudrate(self) -> int:
+        return self._baud
+
+    @baudrate.setter
+    def baudrate(self, value: int) -> None:
+        if value <= 0:
+            raise ValueError(f"not a valid baud rate: {value}")
+        self._baud = int(value)
+
+    @property
+    def dtr(self) -> bool:
+        return self._dtr
+
+    @dtr.setter
+    def dtr(self, value: bool) -> None:
+        self._dtr = bool(value)
+        self._server.lines_changed(self._dtr, self._rts)
+
+    @property
+    def rts(self) -> bool:
+        return self._rts
+
+    @rts.setter
+    def rts(self, value: bool) -> None:
+        self._rts = bool(value)
+        self._server.lines_changed(self._dtr, self._rts)
+
+    def reset_input_buffer(self) -> None:
+        self._server.uart.purge_to_host()
+
+    def reset_output_buffer(self) -> None:
+        self._server.uart.purge_to_chip()
+
+
+class Rfc2217Server:
+    """`rfc2217://host:port`: one client at a time, DTR/RTS wired to the chip."""
+
+    name = "rfc2217"
+
+    def __init__(
+        self,
+        uart: Uart,
+        *,
+        on_lines: Callable[[bool, bool], None],
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.uart = uart
+        self._on_lines = on_lines
+        self._host = host
+        self._port = port
+        self._listener: socket.socket | None = None
+        self._client: socket.socket | None = None
+        self._manager: rfc2217.PortManager | None = None
+        self._lines = _LinesPort(self)
+        self._send_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
+
+    @property
+    def url(self) -> str:
+        host, port = self.address
+        return f"rfc2217://{host}:{port}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._listener is None:
+            return (self._host, self._port)
+        return self._listener.getsockname()[:2]
+
+    @property
+    def client_connected(self) -> bool:
+        return self._client is not None
+
+    def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self._host, self._port))
+        s.listen(4)
+        self._listener = s
+        self.uart.attach(self)
+        t = threading.Thread(target=self._accept_loop, name="rfc2217-accept", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.uart.detach(self)
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(OSError):
+                client.shutdown(socket.SHUT_RDWR)
+        for t in self._threads:
+            t.join(timeout=2.0)
+        self._threads.clear()
+
+    # -- HostEndpoint ------------------------------------------------------------------------
+
+    @property
+    def baud(self) -> int:
+        return self._lines.baudrate
+
+    def deliver(self, data: bytes) -> None:
+        if self._client is None:
+            return  # nobody connected: the bytes are lost
+        self.write(data.replace(b"\xff", b"\xff\xff"))  # IAC doubling (PortManager.escape)
+
+    # -- PortManager's connection -----------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        client = self._client
+        if client is None:
+            return
+        with self._send_lock:
+            try:
+                client.sendall(data)
+            except OSError:
+                pass  # the reader notices the disconnect
+
+    def lines_changed(self, dtr: bool, rts: bool) -> None:
+        self._on_lines(dtr, rts)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stopping:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._state_lock:
+                busy = self._client is not None
+                if not busy:
+                    self._client = conn
+            if busy:
+                # One client at a time, like a real port held with an exclusive lock.
+                conn.close()
+                continue
+            t = threading.Thread(target=self._serve, args=(conn,), name="rfc2217-client", daemon=True)
+            self._threads = [x for x in self._threads if x.is_alive()]
+            self._threads.append(t)
+            t.start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._lines.baudrate = DEFAULT_BAUD
+        self._manager = pm = rfc2217.PortManager(self._lines, self)
+        try:
+            while not self._stopping:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                if pm.mode == rfc2217.M_NORMAL and pm.suboption is None and b"\xff" not in data:
+                    payload = data  # fast path: plain data, no Telnet commands
+                else:
+                    payload = b"".join(pm.filter(data))
+                if payload:
+                    self.uart.from_host(payload, self._lines.baudrate, self.name)
+        finally:
+            with self._state_lock:
+                self._client = None
+                self._manager = None
+            with contextlib.suppress(OSError):
+                conn.close()
+            # Closing a USB-serial port de-asserts DTR and RTS.
+            if not self._stopping:
+                self._lines._dtr = False
+                self._lines._rts = False
+                self._on_lines(False, False)
