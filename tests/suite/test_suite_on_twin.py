@@ -1,0 +1,288 @@
+"""The on-board suite run against the twin, as a user runs it: it passes on a
+healthy bench and FAILS the right test, naming the fault, for every fault of
+the catalogue (bench.md). Bad input is an error of the bench, nothing erased.
+
+Each case runs ``pytest suite ...`` in a subprocess (the real plugin, the real
+esptool/REPL path) against a twin over RFC2217. One twin serves all fault
+cases (faults are switched at run time), and each run selects only the tests
+the fault is about (``-k``), so the file stays within a few minutes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT = 240.0  # s per suite run: a generous deadline, never a timing assertion
+
+pytestmark = pytest.mark.slow
+
+
+def _twin_class():
+    try:
+        from hil.sim.twin import Twin
+    except ImportError as e:
+        pytest.skip(f"the virtual bench (hil.sim.twin) is not available: {e}")
+    return Twin
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    outcomes: dict[str, str]     # test name -> passed / failed / error / skipped
+    messages: dict[str, str]     # test name -> failure/error/skip text
+    properties: dict[str, str]   # JUnit testsuite properties
+
+    def describe(self) -> str:
+        return f"exit {self.returncode}; outcomes {self.outcomes}\n{self.output[-6000:]}"
+
+
+def run_suite(tmp: Path, *args: str, select: str | None = None) -> SuiteRun:
+    """``pytest suite <args>`` in a subprocess; outcomes from its JUnit XML."""
+    xml = tmp / f"junit-{len(list(tmp.glob('junit-*.xml')))}.xml"
+    cmd = [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
+           f"--junitxml={xml}", "--basetemp", str(tmp / f"base-{xml.stem}"), *args]
+    if select:
+        cmd += ["-k", select]
+    env = dict(os.environ, CI="1")  # never prompt: a test needing a person skips
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env,
+                          timeout=RUN_TIMEOUT)
+    outcomes: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    properties: dict[str, str] = {}
+    if xml.exists():
+        root = ET.parse(xml).getroot()
+        for prop in root.iter("property"):
+            properties.setdefault(prop.get("name", ""), prop.get("value", ""))
+        for case in root.iter("testcase"):
+            name = case.get("name", "")
+            outcome, text = "passed", ""
+            for tag in ("failure", "error", "skipped"):
+                el = case.find(tag)
+                if el is not None:
+                    outcome = {"failure": "failed"}.get(tag, tag)
+                    text = (el.get("message") or "") + "\n" + (el.text or "")
+                    break
+            outcomes[name] = outcome
+            messages[name] = text
+    return SuiteRun(proc.returncode, proc.stdout + proc.stderr, outcomes, messages, properties)
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    twin = _twin_class()(tmp_path_factory.mktemp("suite-twin"))
+    twin.start()
+    try:
+        yield twin
+    finally:
+        twin.stop()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("suite-runs")
+
+
+# -- the main job: the embedded default --------------------------------------------------
+def test_pytest_with_no_port_runs_the_whole_suite_on_a_twin_and_passes(runs: Path) -> None:
+    _twin_class()
+    run = run_suite(runs)
+    assert run.returncode == 0, run.describe()
+    assert set(run.outcomes.values()) == {"passed"}, run.describe()
+    assert len(run.outcomes) == 8, run.describe()
+    props = run.properties
+    assert props["hil_board"] == "twin"
+    assert len(props["firmware_sha256"]) == 64
+    assert props["firmware_version"].startswith("v") and \
+        props["micropython_version"] == props["firmware_version"]
+    assert props["board_mac"].count(":") == 5
+    for tool in ("hil", "esptool", "mpremote"):
+        assert props[f"{tool}_version"] != "unknown"
+    # the waveform a person can look at
+    leds = run.messages  # (no message on pass); the files are in the summary
+    pngs = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
+            if line.startswith("waveform: ") and line.strip().endswith(".png")]
+    assert pngs and all(Path(p).stat().st_size > 1000 for p in pngs), (leds, run.output)
+
+
+def test_the_healthy_twin_passes_over_rfc2217(twin, runs: Path) -> None:
+    run = run_suite(runs, "--port", twin.url)
+    assert run.returncode == 0, run.describe()
+    assert run.outcomes.pop("test_firmware_version") == "skipped"  # no --firmware given
+    assert set(run.outcomes.values()) == {"passed"}, run.describe()
+
+
+# -- every fault of the catalogue: the right test fails, naming the fault ---------------
+@dataclass(frozen=True)
+class Case:
+    fault: str
+    fails: tuple[str, ...]        # tests that must fail
+    passes: tuple[str, ...]       # tests that must still pass (the suite is specific)
+    names: tuple[str, ...]        # words the failure message must contain
+
+
+BUTTON = "test_button_reads_released_and_pressed"
+JUMPER = "test_jumper_stimulus"
+GROUND = "test_ground_path"
+LEDS = "test_leds_blink_in_antiphase"
+
+CASES = [
+    Case("dead-button", (BUTTON,), (JUMPER, GROUND), ("dead-button",)),
+    Case("button-rotated", (BUTTON,), (GROUND,), ("button-rotated", "short-to-gnd")),
+    Case("short-to-gnd", (BUTTON,), (GROUND,), ("button-rotated", "short-to-gnd")),
+    Case("split-rail", (GROUND,), (JUMPER,), ("split-rail", "broken-wire-rail-gnd")),
+    Case("broken-wire-rail-gnd", (GROUND,), (JUMPER,),
+         ("split-rail", "broken-wire-rail-gnd")),
+    Case("broken-wire-button-rail", (GROUND,), (JUMPER,), ("broken-wire-button-rail",)),
+    Case("broken-wire-d5", (JUMPER,), (GROUND,), ("broken-wire-d5",)),
+    Case("wrong-pin", (JUMPER,), (GROUND,), ("wrong-pin", "D2")),
+    Case("strap-pin", (JUMPER,), (GROUND,), ("strap-pin",)),
+    Case("intermittent", (BUTTON,), (GROUND,), ("intermittent",)),
+    Case("no-pullup", (BUTTON,), (GROUND,), ("no-pullup",)),
+    Case("stuck-led", (LEDS,), (GROUND,), ("stuck-led",)),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.fault for c in CASES])
+def test_each_fault_fails_the_right_test_naming_it(twin, runs: Path, case: Case) -> None:
+    from hil.sim.faults import FAULTS
+
+    twin.set_faults(set=[case.fault], clear=[f for f in FAULTS if f != case.fault])
+    try:
+        run = run_suite(runs, "--port", twin.url, select=" or ".join(case.fails + case.passes))
+    finally:
+        twin.set_faults(clear=[case.fault])
+    for name in case.fails:
+        assert run.outcomes.get(name) == "failed", run.describe()
+        for word in case.names:
+            assert word in run.messages[name], (word, run.messages[name])
+    for name in case.passes:
+        assert run.outcomes.get(name) == "passed", run.describe()
+    assert run.returncode == 1, run.describe()
+
+
+# -- bad input: an error of the bench, with the cause and the fix; nothing erased --------
+def _board_files(twin) -> dict[str, str]:
+    """sha256 of the twin's flash image (the whole chip), to prove nothing was erased."""
+    flash = Path(twin.state_dir) / "flash.bin"
+    return {"flash.bin": hashlib.sha256(flash.read_bytes()).hexdigest()}
+
+
+def _all_errors(run: SuiteRun) -> None:
+    assert run.outcomes and set(run.outcomes.values()) == {"error"}, run.describe()
+    assert run.returncode == 1, run.describe()
+    assert "FAILED" not in run.output, run.describe()
+
+
+def test_no_such_port_is_a_bench_error(runs: Path) -> None:
+    run = run_suite(runs, "--port", "/dev/ttyUSB-hil-nonexistent", select=GROUND)
+    _all_errors(run)
+    assert "/dev/ttyUSB-hil-nonexistent" in run.messages[GROUND], run.describe()
+
+
+def test_busy_port_is_a_bench_error(twin, runs: Path) -> None:
+    from hil.transport import open_port
+
+    holder = open_port(twin.pty, 115200)  # another program holds the board
+    try:
+        run = run_suite(runs, "--port", twin.pty, select=GROUND)
+    finally:
+        holder.close()
+    _all_errors(run)
+    assert "busy" in run.messages[GROUND].lower(), run.describe()
+
+
+@pytest.mark.parametrize("content", [None, b"\x00not an ESP8266 image" * 100],
+                         ids=["missing", "corrupt"])
+def test_bad_firmware_is_a_bench_error_and_erases_nothing(twin, runs: Path,
+                                                          content: bytes | None) -> None:
+    image = runs / f"bad-{'missing' if content is None else 'corrupt'}.bin"
+    if content is not None:
+        image.write_bytes(content)
+    before = _board_files(twin)
+    run = run_suite(runs, "--port", twin.url, "--firmware", str(image), "--flash", "always",
+                    select=GROUND)
+    _all_errors(run)
+    assert image.name in run.messages[GROUND], run.describe()
+    assert _board_files(twin) == before
+
+
+def test_app_that_does_not_compile_is_refused_and_nothing_uploaded(twin, runs: Path) -> None:
+    app = runs / "broken-app"
+    shutil.copytree(ROOT / "firmware", app, dirs_exist_ok=True)
+    (app / "main.py").write_text((ROOT / "firmware" / "main.py").read_text()
+                                 + "\ndef oops(:\n    pass\n")
+    # the healthy app first, so the board has a main.py to keep
+    assert run_suite(runs, "--port", twin.url, select=GROUND).returncode == 0
+    from hil.repl import Repl
+
+    with Repl(twin.url) as repl:
+        before = repl.fs_sha256("/main.py")
+    run = run_suite(runs, "--port", twin.url, "--app-dir", str(app), select=GROUND)
+    _all_errors(run)
+    assert "main.py" in run.messages[GROUND] and "compile" in run.messages[GROUND].lower(), \
+        run.describe()
+    with Repl(twin.url) as repl:
+        assert repl.fs_sha256("/main.py") == before
+
+
+# -- press sources -----------------------------------------------------------------------
+def _profile_without_actuator(tmp: Path) -> Path:
+    text = (ROOT / "hil" / "bench" / "reference.toml").read_text()
+    text = text.split("[actuator]")[0] + text.split("[actuator]")[1].split("[app]", 1)[0] \
+        .split("\n", 1)[0] + "\n[app]" + text.split("[app]", 1)[1]
+    profile = tmp / "no-actuator.toml"
+    profile.write_text(text.replace('press = { gpio = 15, label = "D8", active_high = true }',
+                                    ""))
+    return profile
+
+
+def test_without_actuator_or_person_press_tests_skip_saying_why(twin, runs: Path) -> None:
+    profile = _profile_without_actuator(runs)
+    assert "press =" not in profile.read_text()
+    run = run_suite(runs, "--port", twin.url, "--bench", str(profile),
+                    select=f"{BUTTON} or test_press_stops_app or {GROUND}")
+    assert run.outcomes[BUTTON] == "skipped", run.describe()
+    assert run.outcomes["test_press_stops_app"] == "skipped", run.describe()
+    assert "no press source" in run.messages[BUTTON]
+    assert run.outcomes[GROUND] == "passed", run.describe()
+
+
+# -- the latch: a board that stops answering is a bench error; later tests fail fast ------
+HANG_TESTS = '''
+def test_board_stops_answering(board):
+    # kbd_intr(-1): Ctrl-C no longer reaches the loop, as if the board hung
+    board.repl.start("import micropython\\nmicropython.kbd_intr(-1)\\nwhile True:\\n    pass\\n")
+    board.repl.wait(timeout=1.0)
+
+def test_later(board):
+    pass
+'''
+
+
+def test_a_hung_board_is_a_bench_error_and_later_tests_point_at_it(
+        pytester: pytest.Pytester) -> None:
+    _twin_class()
+    pytester.makepyfile(test_hang=HANG_TESTS)
+    xml = pytester.path / "junit.xml"
+    result = pytester.runpytest_subprocess("--app-dir", str(ROOT / "firmware"),
+                                           "-p", "no:cacheprovider", f"--junitxml={xml}",
+                                           timeout=RUN_TIMEOUT)
+    out = result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
+    assert "bench error during the test" in out
+    later = [ln for ln in out.splitlines() if ln.startswith("ERROR") and "test_later" in ln]
+    assert later and "unknown state since" in later[0] and "test_board_stops_answering" in \
+        later[0], out
