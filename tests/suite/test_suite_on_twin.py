@@ -239,12 +239,11 @@ def test_app_that_does_not_compile_is_refused_and_nothing_uploaded(twin, runs: P
 
 # -- press sources -----------------------------------------------------------------------
 def _profile_without_actuator(tmp: Path) -> Path:
+    """The reference bench minus the press solenoid (an empty [actuator] table)."""
     text = (ROOT / "hil" / "bench" / "reference.toml").read_text()
-    text = text.split("[actuator]")[0] + text.split("[actuator]")[1].split("[app]", 1)[0] \
-        .split("\n", 1)[0] + "\n[app]" + text.split("[app]", 1)[1]
     profile = tmp / "no-actuator.toml"
-    profile.write_text(text.replace('press = { gpio = 15, label = "D8", active_high = true }',
-                                    ""))
+    profile.write_text("\n".join(line for line in text.splitlines()
+                                 if not line.startswith("press =")))
     return profile
 
 
@@ -286,3 +285,57 @@ def test_a_hung_board_is_a_bench_error_and_later_tests_point_at_it(
     later = [ln for ln in out.splitlines() if ln.startswith("ERROR") and "test_later" in ln]
     assert later and "unknown state since" in later[0] and "test_board_stops_answering" in \
         later[0], out
+
+
+# -- the operator prompt works without -s ----------------------------------------------------
+def test_operator_prompt_works_without_dash_s(twin, runs: Path) -> None:
+    """At a terminal, with no actuator, the suite asks a person; capture is suspended for it.
+
+    The "person" here is this test: it reads the prompt from the terminal
+    (a real pty), presses the twin's button through its API, and hits Enter.
+    """
+    import select
+    import time
+
+    profile = _profile_without_actuator(runs)
+    master, slave = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "HIL_NO_OPERATOR")}
+    cmd = [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
+           "--port", twin.url, "--bench", str(profile), "-k", BUTTON,
+           "--basetemp", str(runs / "base-operator")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    answered = {"HOLD": False, "RELEASE": False}
+    deadline = time.monotonic() + RUN_TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+                for word, pressed in (("HOLD", True), ("RELEASE", False)):
+                    if not answered[word] and f"press and {word}".encode() in seen or \
+                            (word == "RELEASE" and not answered[word]
+                             and b"RELEASE the button" in seen):
+                        twin.press(pressed)
+                        answered[word] = True
+                        os.write(master, b"\n")
+            elif proc.poll() is not None:
+                break
+        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        twin.press(False)
+    text = seen.decode(errors="replace")
+    assert answered == {"HOLD": True, "RELEASE": True}, text
+    assert proc.returncode == 0, text
+    assert "1 passed" in text, text
