@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -100,6 +101,7 @@ class Esp8266:
         self._loop_stop = threading.Event()
         self._loop_thread: threading.Thread | None = None
         self.boots: list[dict[str, object]] = []  # (cause, mode) history for /state
+        self._boot_count = 0
 
     # -- what the outside sees ----------------------------------------------------------
 
@@ -131,6 +133,8 @@ class Esp8266:
                 ),
                 "lines": {"dtr": self._dtr, "rts": self._rts, "en_held": self._in_reset},
                 "baud": self.uart.chip_baud,
+                "boots": list(self.boots[-10:]),
+                "boot_count": self._boot_count,
             }
 
     # -- power and reset -----------------------------------------------------------------
@@ -198,7 +202,8 @@ class Esp8266:
         self.uart.purge_to_host()
         self.uart.set_chip_baud(ROM_BAUD, after_tx=False)
         download = force_download or self.pins.strap_level(0) == 0
-        self.boots.append({"cause": cause, "mode": "download" if download else "flash"})
+        self._boot_count += 1
+        self.boots.append({"cause": cause, "mode": "download" if download else "flash", "t": time.monotonic()})
         del self.boots[:-50]
         if rom_line:
             self.uart.from_chip(rom_boot_line(cause, download))

@@ -31,6 +31,7 @@ import socket
 import struct
 import termios
 import threading
+import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
@@ -285,7 +286,7 @@ class Rfc2217Server:
         self._on_lines = on_lines
         self._host = host
         self._port = port
-        self._listener: socket.socket | None = None
+        self._listener: socket.socket | None = None  # None while a client is connected
         self._client: socket.socket | None = None
         self._manager: rfc2217.PortManager | None = None
         self._lines = _LinesPort(self)
@@ -301,21 +302,15 @@ class Rfc2217Server:
 
     @property
     def address(self) -> tuple[str, int]:
-        if self._listener is None:
-            return (self._host, self._port)
-        return self._listener.getsockname()[:2]
+        return (self._host, self._port)
 
     @property
     def client_connected(self) -> bool:
         return self._client is not None
 
     def start(self) -> None:
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        s = socket.socket(family, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((self._host, self._port))
-        s.listen(4)
-        self._listener = s
+        self._listener = self._listen(self._port)
+        self._port = self._listener.getsockname()[1]  # keep the same port for every client
         self.uart.attach(self)
         t = threading.Thread(target=self._accept_loop, name="rfc2217-accept", daemon=True)
         t.start()
@@ -324,11 +319,12 @@ class Rfc2217Server:
     def stop(self) -> None:
         self._stopping = True
         self.uart.detach(self)
-        if self._listener is not None:
+        with self._state_lock:
+            listener, client = self._listener, self._client
+        if listener is not None:
             with contextlib.suppress(OSError):
-                self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
-        client = self._client
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
         if client is not None:
             with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
@@ -364,25 +360,51 @@ class Rfc2217Server:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _listen(self, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((self._host, port))
+            s.listen(1)
+        except OSError:
+            s.close()
+            raise
+        return s
+
     def _accept_loop(self) -> None:
-        assert self._listener is not None
+        # One client at a time, as a real port is exclusive: while a client is
+        # connected nobody listens, so a second client's open fails at once with
+        # "Connection refused" (pyserial: SerialException "Could not open port").
         while not self._stopping:
+            listener = self._listener
+            if listener is None:
+                return
             try:
-                conn, _ = self._listener.accept()
+                conn, _ = listener.accept()
             except OSError:
                 return
             with self._state_lock:
-                busy = self._client is not None
-                if not busy:
-                    self._client = conn
-            if busy:
-                # One client at a time, like a real port held with an exclusive lock.
-                conn.close()
-                continue
-            t = threading.Thread(target=self._serve, args=(conn,), name="rfc2217-client", daemon=True)
-            self._threads = [x for x in self._threads if x.is_alive()]
-            self._threads.append(t)
-            t.start()
+                self._client = conn
+                self._listener = None
+            listener.close()
+            self._serve(conn)
+            if self._stopping:
+                return
+            deadline = time.monotonic() + 5.0
+            while not self._stopping:
+                try:
+                    new = self._listen(self._port)
+                    break
+                except OSError as e:
+                    if time.monotonic() > deadline:
+                        log.error("rfc2217: cannot listen on port %d again: %s", self._port, e)
+                        return
+                    time.sleep(0.05)  # the port is briefly taken: retry until the deadline
+            else:
+                return
+            with self._state_lock:
+                self._listener = new
 
     def _serve(self, conn: socket.socket) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

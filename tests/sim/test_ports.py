@@ -1,0 +1,119 @@
+"""The twin's cable: pty and RFC2217 with real pyserial and esptool on the other side.
+
+These run on erased flash (the ROM loops on it), so they need no interpreter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+import serial
+
+pytestmark = pytest.mark.twin(erased=True)
+
+ESPTOOL = [sys.executable, "-m", "esptool", "--chip", "esp8266"]
+
+
+def read_until(port: serial.Serial, marker: bytes, timeout: float = 5.0) -> bytes:
+    """Read until `marker` or the deadline; returns what was read either way."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while marker not in buf and time.monotonic() < deadline:
+        buf += port.read(max(1, port.in_waiting))
+    return buf
+
+
+def wait_state(twin: Any, key: str, value: object, timeout: float = 5.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        st = twin.state()
+        if st[key] == value or time.monotonic() > deadline:
+            return st
+        time.sleep(0.02)
+
+
+def test_opening_and_closing_rfc2217_does_not_reset(twin: Any) -> None:
+    before = twin.state()["boot_count"]
+    for _ in range(2):
+        with serial.serial_for_url(twin.url, baudrate=115200, timeout=0.1) as p:
+            p.write(b"\r\n")
+    assert twin.state()["boot_count"] == before
+
+
+def test_second_rfc2217_client_is_refused(twin: Any) -> None:
+    with serial.serial_for_url(twin.url, baudrate=115200, timeout=0.1):
+        with pytest.raises(serial.SerialException):
+            serial.serial_for_url(twin.url + "?timeout=1", baudrate=115200, timeout=0.1)
+    # and free again once the first one closed
+    serial.serial_for_url(twin.url, baudrate=115200, timeout=0.1).close()
+
+
+def test_classic_reset_over_rfc2217_enters_bootloader_with_rom_text_at_74880(twin: Any) -> None:
+    with serial.serial_for_url(twin.url, baudrate=74880, timeout=0.1) as p:
+        # esptool's ClassicReset (reset.py): EN low, then IO0 low as EN rises
+        p.dtr = False
+        p.rts = True
+        p.dtr = True
+        p.rts = False
+        p.dtr = False
+        text = read_until(p, b"boot mode:(1,7)\r\n\r\n")
+    assert b" ets Jan  8 2013,rst cause:2, boot mode:(1,7)\r\n\r\n" in text
+    assert twin.state()["boot"] == "rom"
+
+
+def test_hard_reset_over_rfc2217_boots_flash_and_garbles_rom_text_at_115200(twin: Any) -> None:
+    with serial.serial_for_url(twin.url, baudrate=115200, timeout=0.1) as p:
+        p.rts = True  # esptool HardReset: EN low ...
+        p.dtr = False
+        p.rts = False  # ... and high with IO0 high: flash boot
+        text = read_until(p, b"ets Jan", timeout=1.5)
+    assert text, "the ROM's boot text must reach the client, garbled"
+    assert b"ets Jan" not in text
+    assert wait_state(twin, "boot", "boot-loop")["boot_failure"]["reason"] == "erased"
+
+
+def test_pty_client_baud_is_followed(twin: Any) -> None:
+    with serial.Serial(twin.pty, baudrate=74880, timeout=0.1) as p:
+        twin.reset(flash=True)
+        text = read_until(p, b"boot mode:(1,7)\r\n\r\n")
+    assert b"rst cause:2, boot mode:(1,7)" in text
+    with serial.Serial(twin.pty, baudrate=115200, timeout=0.1) as p:
+        twin.reset(flash=False)
+        text = read_until(p, b"ets Jan", timeout=1.0)
+    assert text and b"ets Jan" not in text
+
+
+def test_pty_link_points_at_the_pty(tmp_path: Any) -> None:
+    from hil.sim.twin import Twin
+
+    link = tmp_path / "board"
+    with Twin(tmp_path / "state", erased=True, link=link) as t:
+        assert link.resolve() == __import__("pathlib").Path(t.pty_device).resolve()
+        assert t.pty == str(link)
+    assert not link.exists()
+
+
+def test_esptool_chip_id_over_rfc2217_with_reset_lines(twin: Any) -> None:
+    r = subprocess.run(
+        [*ESPTOOL, "--port", twin.url, "chip-id"], capture_output=True, text=True, timeout=90
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Chip type:          ESP8266EX" in r.stdout
+    assert "Chip ID: 0x" in r.stdout
+    # --after hard-reset pulsed RTS: the chip booted the (erased) flash again
+    assert wait_state(twin, "boot", "boot-loop")["boot"] == "boot-loop"
+
+
+def test_esptool_over_pty_reaches_bootloader_by_sync_heuristic(twin: Any) -> None:
+    r = subprocess.run(
+        [*ESPTOOL, "--port", twin.pty, "--before", "no-reset", "read-mac"],
+        capture_output=True, text=True, timeout=90,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "MAC:" in r.stdout
+    # the client closed the pty: the operator's RST boots the flash again
+    assert wait_state(twin, "boot", "boot-loop")["boot"] == "boot-loop"
