@@ -78,3 +78,43 @@ def press(g, on):
 def levels(pins):
     # Pad levels without reconfiguring the pins (Pin(id) leaves the mode as is).
     return [machine.Pin(g).value() for g in pins]
+
+
+def led_readback(leds):
+    # Write each LED pin 0 then 1 and read the pad back: a damaged output
+    # reads another value than written (stuck-led). Active-low LEDs light
+    # for a moment; the pins end as inputs, as after reset.
+    out = []
+    for g in leds:
+        p = machine.Pin(g, machine.Pin.OUT, value=0)
+        time.sleep_ms(2)
+        a = p.value()
+        p.value(1)
+        time.sleep_ms(2)
+        out.append((a, p.value()))
+        machine.Pin(g, IN)
+    return out
+
+
+def survey(button, stim, others, ground, rail, act, leds, n=40, period_ms=5):
+    # Every unattended reading of bench.md's catalogue in one call.
+    r = {"idle": window(button, n, period_ms)}
+    if stim >= 0:
+        idle, low, _ = stimulus(stim, button, others, n, period_ms)
+        r["stim"] = low[0]
+        r["others_idle"] = idle[1:]
+        r["others_low"] = low[1:]
+    if ground >= 0:
+        r["p2"] = window(ground, n, period_ms)
+    if rail >= 0:
+        r["p3"] = window(rail, n, period_ms)
+    if act >= 0:
+        press(act, 1)
+        try:
+            time.sleep_ms(20)
+            r["pressed"] = window(button, n, period_ms)
+        finally:
+            press(act, 0)
+    r["leds"] = led_readback(leds)
+    pin_in(button)
+    return r

@@ -319,10 +319,9 @@ def test_operator_prompt_works_without_dash_s(twin, runs: Path) -> None:
                 if not chunk:
                     break
                 seen += chunk
-                for word, pressed in (("HOLD", True), ("RELEASE", False)):
-                    if not answered[word] and f"press and {word}".encode() in seen or \
-                            (word == "RELEASE" and not answered[word]
-                             and b"RELEASE the button" in seen):
+                for word, prompt, pressed in (("HOLD", b"press and HOLD", True),
+                                              ("RELEASE", b"RELEASE the button", False)):
+                    if not answered[word] and prompt in seen:
                         twin.press(pressed)
                         answered[word] = True
                         os.write(master, b"\n")
