@@ -332,6 +332,10 @@ class Repl:
             self.state = State.BOOTING
             self._link.wait_for_data()  # the board speaks again (boot text)
             text, at_prompt = self._link.collect(PROMPT, BOOT_QUIET)
+            if text.startswith(b"\x04") and b"Traceback" in text.split(b"\x04>")[0]:
+                # the raw REPL answered: machine.reset() raised instead of resetting
+                self.state = State.RAW
+                raise _device_error(_printable(text.split(b"\x04>")[0]), self.port, "")
         self.state = State.FRIENDLY if at_prompt else State.BOOTING
         return _strip_banner(_printable(text))
 
