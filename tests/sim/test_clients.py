@@ -1,0 +1,110 @@
+"""The tutorial's session and mpremote's commands, unchanged CLIs against a running Twin.
+
+rshell goes through the pty (by a `--link` name, as the chapter's `rshell --port`),
+mpremote through the RFC2217 URL. The button is pressed through the control endpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN_PY = ROOT / "firmware" / "main.py"
+BIN = Path(sys.executable).parent
+TIMEOUT = 60
+
+
+def mpremote(url: str, *args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "mpremote"), "connect", url, *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def rshell(port: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "rshell"), "--port", port, "--nocolor", *args],
+        capture_output=True, text=True, timeout=TIMEOUT,
+    )
+
+
+def post(twin: Any, path: str, body: object) -> None:
+    req = urllib.request.Request(twin.control_url + path, data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from hil.sim.twin import Twin
+
+    d = tmp_path_factory.mktemp("clients")
+    twin = Twin(d / "state", link=d / "ttyTWIN")
+    twin.start()
+    try:
+        yield twin
+    finally:
+        twin.stop()
+
+
+def test_mpremote_exec_and_eval(board: Any) -> None:
+    r = mpremote(board.url, "exec", "import sys; print(sys.platform)", "+", "eval", "1+2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["esp8266", "3"]
+
+
+def test_mpremote_fs_cp_ls_cat_sha256sum_rm(board: Any, tmp_path: Path) -> None:
+    local = tmp_path / "hello.py"
+    local.write_text("print('hello from the twin')\n")
+    r = mpremote(board.url, "fs", "cp", str(local), ":hello.py", "+", "fs", "ls", "+", "fs", "cat", ":hello.py",
+                 "+", "fs", "sha256sum", ":hello.py")
+    assert r.returncode == 0, r.stderr
+    assert "hello.py" in r.stdout and "boot.py" in r.stdout
+    assert "print('hello from the twin')" in r.stdout
+    assert hashlib.sha256(local.read_bytes()).hexdigest() in r.stdout
+    r = mpremote(board.url, "run", str(local))
+    assert r.returncode == 0 and "hello from the twin" in r.stdout, r.stderr
+    r = mpremote(board.url, "fs", "rm", ":hello.py", "+", "fs", "ls")
+    assert r.returncode == 0, r.stderr
+    assert "hello.py" not in r.stdout
+
+
+def test_mpremote_soft_reset_and_resume_keep_state_apart(board: Any) -> None:
+    r = mpremote(board.url, "exec", "x = 41", "+", "resume", "eval", "x + 1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["42"]
+    r = mpremote(board.url, "soft-reset", "+", "resume", "exec", "print('x' in globals())")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False"]
+
+
+def test_rshell_tutorial_session_and_button(board: Any) -> None:
+    link = board.pty
+    r = rshell(link, "cp", str(MAIN_PY), "/pyboard")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = rshell(link, "ls", "/pyboard")
+    assert r.returncode == 0 and "main.py" in r.stdout, r.stdout + r.stderr
+    try:
+        # main.py now loops forever (the button is not pressed); mpremote interrupts it
+        code = "from machine import Pin; button = Pin(14, Pin.IN, Pin.PULL_UP); print(button.value())"
+        r = mpremote(board.url, "exec", code)
+        assert r.returncode == 0 and r.stdout.split() == ["1"], r.stderr
+        post(board, "/button", {"pressed": True})
+        try:
+            r = mpremote(board.url, "exec", code)
+        finally:
+            post(board, "/button", {"pressed": False})
+        assert r.returncode == 0 and r.stdout.split() == ["0"], r.stderr
+    finally:
+        r = rshell(link, "rm", "/pyboard/main.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = rshell(link, "ls", "/pyboard")
+    assert "main.py" not in r.stdout
