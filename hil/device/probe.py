@@ -36,7 +36,6 @@ def dg_stimulus(stim, pins, n=50, period_ms=10):
     # P1: open-drain low pulls row A to GND (value 1 = high impedance, never a
     # driven high); the reads show which pins followed. Released in finally,
     # so an exception never leaves row A held low.
-    ps = [dg_in(g) for g in pins]
     s = Pin(stim, Pin.OPEN_DRAIN, value=1)
     try:
         s.value(0)
@@ -45,7 +44,6 @@ def dg_stimulus(stim, pins, n=50, period_ms=10):
     finally:
         s.value(1)
         Pin(stim, Pin.IN)
-    del ps
     return out
 
 

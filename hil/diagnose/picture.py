@@ -1,0 +1,117 @@
+"""A picture of the bench (schemdraw, SVG) with the suspect part marked in red.
+
+The drawing follows bench.md "The wiring, named": D5 -W1- button (row A |
+row B) -W2- GND rail far half -bridge- near half -W3- board GND, plus the
+probes P1 (D6), P2 (D7), P3 (D1) and the on-board LEDs. A single verdict is
+drawn red; the candidates of an ambiguous verdict orange.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import schemdraw
+import schemdraw.elements as elm
+
+from hil.bench import BenchProfile
+from hil.diagnose.logic import Verdict
+
+SUSPECT = "#d62728"
+CANDIDATE = "#ff7f0e"
+NORMAL = "black"
+
+# fault -> the parts of the drawing it lives in
+PARTS: dict[str, tuple[str, ...]] = {
+    "dead-button": ("button",),
+    "button-rotated": ("button",),
+    "intermittent": ("button",),
+    "short-to-gnd": ("d5",),
+    "no-pullup": ("d5",),
+    "split-rail": ("bridge",),
+    "broken-wire-rail-gnd": ("w3",),
+    "broken-wire-button-rail": ("w2",),
+    "broken-wire-d5": ("w1",),
+    "wrong-pin": ("w1", "d2"),
+    "strap-pin": ("w1", "d3"),
+    "stuck-led": ("led",),
+}
+
+
+def colours(verdict: Verdict) -> dict[str, str]:
+    marked: dict[str, str] = {}
+    colour = CANDIDATE if verdict.verdict == "ambiguous" else SUSPECT
+    for name in verdict.suspects:
+        for part in PARTS.get(name, ()):
+            marked[part] = SUSPECT if name in verdict.also else colour
+    return marked
+
+
+def draw(verdict: Verdict, profile: BenchProfile, path: Path | str) -> Path:
+    """Write the bench drawing with the suspects marked to ``path`` (SVG); returns the path."""
+    path = Path(path)
+    c = colours(verdict)
+
+    def col(part: str) -> str:
+        return c.get(part, NORMAL)
+
+    def lw(part: str) -> float:
+        return 3.0 if part in c else 1.5
+
+    schemdraw.use("svg")
+    with schemdraw.Drawing(show=False) as d:
+        d.config(fontsize=11, unit=2.5)
+        title = (f"verdict: {verdict.verdict}" if verdict.verdict != "ambiguous"
+                 else f"ambiguous: {' or '.join(verdict.candidates)}")
+        d += elm.Label().at((-2, 1.2)).label(title, loc="right", halign="left").color(
+            SUSPECT if verdict.suspects else NORMAL)
+        # The board's pin header (left).
+        btn = profile.button
+        board = elm.Ic(pins=[
+            elm.IcPin(name=btn.label, side="right", slot="4/4", anchorname="p_d5"),
+            elm.IcPin(name="D2", side="right", slot="3/4", anchorname="p_d2"),
+            elm.IcPin(name="D3", side="right", slot="2/4", anchorname="p_d3"),
+            elm.IcPin(name="GND", side="right", slot="1/4", anchorname="p_gnd"),
+            elm.IcPin(name="D4", side="left", slot="1/1", anchorname="p_led"),
+        ], edgepadW=1.0, size=(2.2, 5)).label("ESP8266 NodeMCU", loc="top").at((0, -5))
+        d += board
+        a = board.absanchors
+        d5, d2, d3, gnd, led = a["p_d5"], a["p_d2"], a["p_d3"], a["p_gnd"], a["p_led"]
+        d += elm.Dot().at(d5).color(col("d5"))
+        if "d5" in c:
+            d += elm.Label().at(d5).label("D5 input / pull-up", loc="bottom", ofst=0.3).color(
+                col("d5"))
+        for part, at in (("d2", d2), ("d3", d3)):
+            if part in c:
+                d += elm.Dot(open=True).at(at).color(col(part))
+        d += elm.LED().at(led).left().color(col("led")).linewidth(lw("led")).label("LED", loc="top")
+
+        # W1: D5 -> row A of the button.
+        w1 = elm.Line().at(d5).right(3).color(col("w1")).linewidth(lw("w1")).label("W1")
+        d += w1
+        row_a = w1.end
+        d += elm.Dot().at(row_a).label("row A", loc="bottom")
+        d += elm.Line().at(row_a).up(0.8).color(NORMAL).label("P1 (D6)", loc="right")
+        but = elm.Button().at(row_a).right(2.5).color(col("button")).linewidth(lw("button"))
+        d += but.label("button")
+        row_b = but.end
+        d += elm.Dot().at(row_b).label("row B", loc="bottom")
+        d += elm.Line().at(row_b).up(0.8).color(NORMAL).label("P2 (D7)", loc="right")
+        w2 = elm.Line().at(row_b).down(3.5).color(col("w2")).linewidth(lw("w2")).label("W2")
+        d += w2
+        far = w2.end
+        d += elm.Dot().at(far).label("far half", loc="right")
+        d += elm.Line().at(far).down(0.8).color(NORMAL).label("P3 (D1)", loc="right")
+        bridge = elm.Line().at(far).left(2.5).color(col("bridge")).linewidth(lw("bridge"))
+        if "bridge" in c:
+            bridge = elm.Gap().at(far).left(2.5).color(col("bridge"))
+            d += bridge.label("rail split", loc="bottom")
+        else:
+            d += bridge.label("bridge", loc="bottom")
+        near = bridge.end
+        d += elm.Dot().at(near).label("near half", loc="top")
+        w3 = elm.Wire("|-").at(near).to(gnd).color(col("w3")).linewidth(lw("w3"))
+        d += w3.label("W3", loc="bottom")
+        d += elm.Ground().at(gnd).color(NORMAL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        d.save(str(path))
+    return path
