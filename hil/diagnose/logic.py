@@ -95,6 +95,10 @@ STEP_TEXT: dict[str, str] = {
     "w1_pulled": "pull W1 out of the board: still 0 means the short is at the board",
     "bridged": "bridge the rail halves with a jumper",
 }
+# Where the catalogue's misplaced W1 lands (bench.md: wrong-pin D2, strap-pin D3).
+# Other pins that follow row A (on a twin, the probe wires themselves) are
+# evidence, not a fault of the catalogue.
+W1_LANDINGS = ("D2", "D3")
 STEP_ORDER = ("idle", "pressed", "rail", "ground", "stimulus", "w1_pulled", "bridged")
 
 
@@ -199,8 +203,8 @@ class Readings:
         stim = self.d5_stimulus if self.d5_stimulus is not None else self.d5_row_a_grounded
         put("stimulus", stim)
         if stim is not None:
-            obs["dropped"] = tuple(sorted(self.dropped if self.d5_stimulus is not None
-                                          else self.row_a_dropped))
+            dropped = self.dropped if self.d5_stimulus is not None else self.row_a_dropped
+            obs["dropped"] = tuple(sorted(set(dropped) & set(W1_LANDINGS)))
         put("ground", self.p2 if self.p2 is not None else self.d5_jumper_row_b)
         put("rail", self.p3 if self.p3 is not None else self.d5_jumper_rail_far)
         put("pressed", self.d5_pressed)
