@@ -117,3 +117,56 @@ def test_esptool_over_pty_reaches_bootloader_by_sync_heuristic(twin: Any) -> Non
     assert "MAC:" in r.stdout
     # the client closed the pty: the operator's RST boots the flash again
     assert wait_state(twin, "boot", "boot-loop")["boot"] == "boot-loop"
+
+
+def test_esptool_over_pty_follows_stub_baud_change(twin: Any) -> None:
+    """CHANGE_BAUDRATE: the chip's UART and the pty client both move to 460800."""
+    r = subprocess.run(
+        [*ESPTOOL, "--port", twin.pty, "--before", "no-reset", "--baud", "460800", "flash-id"],
+        capture_output=True, text=True, timeout=90,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Changed." in r.stdout
+    assert "Detected flash size: 4MB" in r.stdout
+
+
+def test_garble_is_the_identity_at_equal_baud_and_garbage_otherwise() -> None:
+    from hil.sim.uart import garble
+
+    text = b"\r\n ets Jan  8 2013,rst cause:2, boot mode:(3,6)\r\n\r\n"
+    assert garble(text, 115200, 115200) == text
+    assert garble(text, 115200, 116000) == text  # within a UART's tolerance
+    seen = garble(text, 74880, 115200)
+    assert seen and b"ets" not in seen
+    assert garble(text, 74880, 115200) == seen  # deterministic
+
+
+def test_uart_delivers_in_order_and_applies_baud_change_after_queued_bytes() -> None:
+    import threading
+
+    from hil.sim.uart import Uart
+
+    got: list[bytes] = []
+    done = threading.Event()
+
+    class Host:
+        name = "test"
+        baud = 115200
+
+        def deliver(self, data: bytes) -> None:
+            got.append(data)
+            if b"".join(got).endswith(b"END"):
+                done.set()
+
+    uart = Uart(lambda data, source: None, baud=74880)
+    try:
+        uart.attach(Host())
+        uart.from_chip(b"at 74880 ")  # garbled for the 115200 host
+        uart.set_chip_baud(115200)  # takes effect after the bytes above
+        uart.from_chip(b"x" * 3000 + b"END")
+        assert done.wait(10.0)
+        data = b"".join(got)
+        assert data.endswith(b"x" * 3000 + b"END")
+        assert b"at 74880" not in data
+    finally:
+        uart.close()
