@@ -175,9 +175,9 @@ class Repl:
                                             deadline.what, deadline.hint):
                         seen += self._link.read_until(marker)
                     break
-                except BoardTimeoutError:
+                except BoardTimeoutError as e:
                     if deadline.expired():
-                        raise
+                        raise self._link.timeout_error(deadline, awaiting=marker) from e
         self._t.in_raw_repl = False
         self.state = State.FRIENDLY
         return bytes(seen)
@@ -257,9 +257,9 @@ class Repl:
                                                 deadline.what, deadline.hint):
                             out = self._link.read_until(b"\x04")
                         break
-                    except BoardTimeoutError:
+                    except BoardTimeoutError as e:
                         if deadline.expired():
-                            raise
+                            raise self._link.timeout_error(deadline, awaiting=b"\x04") from e
                 err = self._link.read_until(b"\x04")
             self.state = State.RAW
             stdout, stderr = _text(out[:-1]), _text(err[:-1])

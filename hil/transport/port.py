@@ -20,6 +20,7 @@ import socket
 import serial
 import serial.tools.list_ports
 
+from hil.transport.rfc2217 import Rfc2217Port
 from hil.errors import (
     PortBusyError,
     PortError,
@@ -42,8 +43,12 @@ def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> 
 
         spec = discover_port()
     try:
-        port = serial.serial_for_url(spec, baudrate=baud, timeout=timeout,
-                                     exclusive=True, do_not_open=True)
+        if spec.startswith("rfc2217://"):
+            port = Rfc2217Port(None, baudrate=baud, timeout=timeout)
+            port.port = spec  # pyserial's serial_for_url does the same
+        else:
+            port = serial.serial_for_url(spec, baudrate=baud, timeout=timeout,
+                                         exclusive=True, do_not_open=True)
     except (ValueError, serial.SerialException) as e:
         raise PortNotFoundError(
             f"opening {spec!r}: not a port name or URL pyserial knows ({e}); pass a device "
@@ -65,7 +70,8 @@ def open_error(spec: str, e: BaseException) -> PortError:
             return PortNotFoundError(
                 f"opening {spec}: nothing answers there ({cause or e}); start the server "
                 f"first (for the virtual bench: `hil sim`, which prints its URL) and check "
-                f"host and port")
+                f"host and port; a server that serves one client at a time also refuses "
+                f"while another program is connected")
         return PortError(f"opening {spec}: {e}; check that the server speaks this protocol")
     if code == errno.ENOENT or code == errno.ENODEV or code == errno.ENXIO:
         return PortNotFoundError(

@@ -107,3 +107,13 @@ def test_deploy_the_real_app(fresh_twin) -> None:
         assert "/main.py" in result.uploaded
         assert r.fs_sha256("/main.py") == hashlib.sha256(
             (REPO / "firmware" / "main.py").read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_flash_over_rfc2217_resets_through_the_lines(fresh_twin, tmp_path: Path) -> None:
+    img = twin_image(tmp_path, "v1.22.0")
+    result = flash_firmware(fresh_twin.url, img)
+    assert result.written
+    assert not flash_firmware(fresh_twin.url, img).written
+    with Repl(fresh_twin.url) as r:
+        assert r.version() == "v1.22.0"
