@@ -83,3 +83,42 @@ def test_errors_are_json(twin: Any) -> None:
     assert status == 400 and "JSON" in body["error"]
     status, body = call(twin, "POST", "/button", {"pressed": "yes"})
     assert status == 400 and "pressed" in body["error"]
+
+
+def test_hil_sim_cli_prints_addresses_serves_and_stops_on_sigterm(tmp_path: Any) -> None:
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    hil = Path(sys.executable).parent / "hil"
+    proc = subprocess.Popen(
+        [str(hil), "sim", "--json", "--erased", "--state", str(tmp_path / "s"), "--fault", "split-rail"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        info = json.loads(line)
+        assert set(info) == {"pty", "url", "control"}
+        assert info["url"].startswith("rfc2217://127.0.0.1:")
+        with urllib.request.urlopen(info["control"] + "/state", timeout=5) as r:
+            assert json.loads(r.read())["faults"] == ["split-rail"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def test_hil_sim_list_faults_and_unknown_fault() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    hil = str(Path(sys.executable).parent / "hil")
+    r = subprocess.run([hil, "sim", "--list-faults"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0
+    assert [line.split()[0] for line in r.stdout.splitlines()] == list(FAULTS)
+    r = subprocess.run([hil, "sim", "--fault", "bent-pin"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "split-rail" in r.stderr
