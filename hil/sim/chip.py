@@ -215,8 +215,8 @@ class Esp8266:
                 self.identity,
                 on_tx=self.uart.from_chip,
                 on_baud=self._rom_baud,
-                on_run_user_code=lambda: self._leave_loader(gen, reboot=False),
-                on_reboot=lambda: self._leave_loader(gen, reboot=True),
+                on_run_user_code=lambda: self._leave_loader_after_tx(gen, reboot=False),
+                on_reboot=lambda: self._leave_loader_after_tx(gen, reboot=True),
             )
             # The ROM loader autobauds on the host's SYNC; esptool always syncs at 115200.
             self.uart.set_chip_baud(DEFAULT_BAUD)
@@ -300,6 +300,18 @@ class Esp8266:
 
     def _rom_baud(self, baud: int) -> None:
         self.uart.set_chip_baud(baud)  # after the reply, which goes out at the old rate
+
+    def _leave_loader_after_tx(self, gen: int, reboot: bool) -> None:
+        # The loader's last reply (FLASH_END) must reach the host before the reset:
+        # the ROM and the stub let the UART FIFO drain before they jump or reboot,
+        # and esptool waits for that reply (`--after no-reset`, `--no-stub
+        # --after soft-reset`). Reset from another thread than the UART's.
+        def drained() -> None:
+            threading.Thread(
+                target=self._leave_loader, args=(gen, reboot), name="chip-leave-loader", daemon=True
+            ).start()
+
+        self.uart.after_tx(drained)
 
     def _leave_loader(self, gen: int, reboot: bool) -> None:
         with self._lock:

@@ -232,6 +232,10 @@ class Uart:
         else:
             apply()
 
+    def after_tx(self, fn: Callable[[], None]) -> None:
+        """Call `fn` (on the TX thread) once everything the chip queued so far is on the wire."""
+        self._to_host.marker(fn)
+
     def purge_to_host(self) -> None:
         self._to_host.purge()
 
