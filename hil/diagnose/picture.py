@@ -90,6 +90,10 @@ def draw(verdict: Verdict, profile: BenchProfile, path: Path | str) -> Path:
         d += w1
         row_a = w1.end
         d += elm.Dot().at(row_a).label("row A", loc="bottom")
+        for part, at in (("d2", d2), ("d3", d3)):
+            if part in c:  # where a misplaced W1 lands instead of D5
+                d += elm.Wire("-|").at(at).to(row_a).color(col(part)).linestyle("--").label(
+                    "W1 lands here?", loc="bottom")
         d += elm.Line().at(row_a).up(0.8).color(NORMAL).label("P1 (D6)", loc="right")
         but = elm.Button().at(row_a).right(2.5).color(col("button")).linewidth(lw("button"))
         d += but.label("button")
