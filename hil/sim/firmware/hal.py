@@ -1,0 +1,166 @@
+# Runs INSIDE the twin's MicroPython process (the board's "firmware"), not on the host.
+#
+# The hardware abstraction layer: UART0 and the pin bus, as the ESP8266 port's
+# esp_mphal.c is for the real firmware.
+#
+# File descriptors (set up by hil/sim/interpreter.py):
+#   0  UART RX: bytes that reached the chip (non-blocking pipe; the host drops
+#      bytes beyond the chip's RX capacity while nobody reads, as the FIFO does)
+#   1  UART TX: text; the host turns every "\n" into "\r\n", as the ESP8266
+#      port's mp_hal_stdout_tx_strn_cooked does for print() and tracebacks
+#   3  pin-bus requests (one ASCII line per call), 4  replies (one line each)
+#
+# Known behaviours modelled:
+# - Ctrl-C is only special while Python code runs (pyexec.c sets the interrupt
+#   char before executing and clears it after; the UART ISR in
+#   ports/esp8266/uart.c then raises KeyboardInterrupt instead of buffering the
+#   byte). The host does the ISR's part: it turns the byte into SIGINT while the
+#   char is armed (`intr C` on the bus), and the unix port's SIGINT handler
+#   raises KeyboardInterrupt.
+# - The unix port's own interrupt handler stays installed for the whole run:
+#   micropython.kbd_intr(-1) on the unix port would reset SIGINT to SIG_DFL and a
+#   late signal would kill the board. The firmware's kbd_intr only moves the
+#   *virtual* char (see port_micropython.py).
+import sys
+import select
+import binascii
+
+CONFIG = {}
+
+_rx = open(0, "rb")
+_tx = sys.stdout
+_req = open(3, "wb")
+_rep = open(4, "rb")
+_poll = select.poll()
+_poll.register(_rx, select.POLLIN)
+_buf = b""
+_pos = 0
+_intr = -1  # the interrupt char the host currently watches for
+_service = None  # sched.service, set by sched.py (timers and pin IRQs while waiting)
+_next_due = None  # sched.next_due: ms until the next timer, or -1
+
+
+def call(msg):
+    """One pin-bus request -> its reply line (without the newline).
+
+    A KeyboardInterrupt that arrives while the reply is awaited is held until the
+    reply is read, so the request/reply pairs never get out of step.
+    """
+    _req.write(msg)
+    ki = None
+    r = None
+    while r is None:
+        try:
+            r = _rep.readline()
+        except KeyboardInterrupt as e:
+            ki = e
+    if ki is not None:
+        raise ki
+    return r[:-1]
+
+
+def call_noreply(msg):
+    """A request after which the host kills the process (reset, soft reset)."""
+    _req.write(msg)
+    while True:
+        _rep.readline()
+
+
+def set_intr(c):
+    """Tell the host which RX byte raises KeyboardInterrupt (-1: none)."""
+    global _intr
+    _intr = c
+    call(b"intr %d\n" % c)
+
+
+def intr_char():
+    return _intr
+
+
+def disarm():
+    """Code finished: Ctrl-C is an ordinary byte again.
+
+    A SIGINT the host sent before it saw `intr -1` is already pending in the VM
+    when the reply arrives (kill() happens before the host answers); it is raised
+    at the next check and swallowed here, so it cannot hit the REPL itself.
+    """
+    while True:
+        try:
+            set_intr(-1)
+            for _ in (0, 1):  # a backward jump: the VM raises a pending exception here
+                pass
+            return
+        except KeyboardInterrupt:
+            pass
+
+
+def write(s):
+    """Text to UART TX (cooked by the host: "\n" -> "\r\n")."""
+    _tx.write(s)
+
+
+def write_raw(b):
+    """Bytes to UART TX exactly as given (mp_hal_stdout_tx_strn: no cooking)."""
+    if b:
+        call(b"tx " + binascii.hexlify(b) + b"\n")
+
+
+def any_rx():
+    return _pos < len(_buf)
+
+
+def _fill(timeout):
+    global _buf, _pos
+    data = _rx.read(256)
+    if data is None:
+        _poll.poll(timeout)
+        data = _rx.read(256)
+    if data == b"":
+        # The host closed the UART: the chip is gone.
+        raise SystemExit
+    if data:
+        _buf = data
+        _pos = 0
+        return True
+    return False
+
+
+def rx_chr():
+    """The next RX byte, waiting for it; timers and pin IRQs run meanwhile
+    (esp_mphal.c: mp_hal_stdin_rx_chr -> MICROPY_EVENT_POLL_HOOK -> mp_handle_pending)."""
+    global _pos
+    while _pos >= len(_buf):
+        t = _next_due() if _next_due is not None else -1
+        if not _fill(t) and _service is not None:
+            _service()
+    c = _buf[_pos]
+    _pos += 1
+    return c
+
+
+def rx_pending():
+    """Bytes read from the pipe but not yet consumed (kept across a soft reset)."""
+    return _buf[_pos:]
+
+
+def rx_preload(b):
+    global _buf, _pos
+    _buf = b
+    _pos = 0
+
+
+def read_bytes(n):
+    """n bytes from RX (sys.stdin.buffer.read)."""
+    out = bytearray()
+    while len(out) < n:
+        out.append(rx_chr())
+    return bytes(out)
+
+
+def tx(s):
+    """Text exactly as given (mp_hal_stdout_tx_str): "\r\n" is sent as is, a lone
+    "\n" stays a lone "\n" (sent raw, because fd 1 is cooked by the host)."""
+    if s.count("\n") != s.count("\r\n"):
+        write_raw(s.encode())
+    else:
+        _tx.write(s.replace("\r\n", "\n"))

@@ -1,0 +1,265 @@
+# Runs INSIDE the twin's MicroPython process: the REPLs of the board.
+#
+# A port of shared/runtime/pyexec.c as the ESP8266 port uses it (blocking REPL,
+# MICROPY_REPL_EVENT_DRIVEN 0): friendly REPL with paste mode, raw REPL, raw
+# paste (v1.14+, window 128 = MICROPY_REPL_STDIN_BUFFER_MAX/2 of 256), and
+# parse_compile_execute()'s output conventions (tracebacks, \x04 markers).
+#
+# Known differences, on purpose:
+# - Raw paste reads the whole source (with the same flow control) before it
+#   compiles, so a syntax error is reported after the host's \x04, not while
+#   the host is still sending; the host sees the same bytes in the same order.
+# - Tracebacks drop the frames of this firmware (it is C code on the board).
+import sys
+import io
+import hal
+import readline
+
+FORCED_EXIT = 0x100
+MODE_RAW = 0
+MODE_FRIENDLY = 1
+
+_FW = hal.CONFIG.get("firmware_dir", "")
+_V = tuple(hal.CONFIG.get("version_tuple", (1, 24, 1)))
+RAW_PASTE = _V >= (1, 14)
+WINDOW = 128
+
+mode = MODE_FRIENDLY
+globals_ = None  # the __main__ dict (set by startup.py)
+
+
+def banner():
+    return "%s; %s\r\n" % (hal.CONFIG.get("banner_name", "MicroPython"), hal.CONFIG.get("machine", "")) + (
+        'Type "help()" for more information.\r\n'
+    )
+
+
+def format_exception(exc):
+    s = io.StringIO()
+    sys.print_exception(exc, s)
+    out = []
+    frames = 0
+    for ln in s.getvalue().split("\n"):
+        if ln.startswith('  File "'):
+            if _FW and ln.startswith('  File "' + _FW):
+                continue
+            frames += 1
+        out.append(ln)
+    if frames == 0 and out and out[0].startswith("Traceback"):
+        out.pop(0)  # raised by "C code" only: the board prints no traceback header
+    return "\n".join(out)
+
+
+def print_exception(exc, file=None):
+    text = format_exception(exc)
+    if file is None:
+        hal.write(text)
+    else:
+        file.write(text)
+
+
+def _run(code, intr):
+    """Execute a code object with Ctrl-C armed; returns the exception or None.
+
+    The interrupt char is armed only around the code (pyexec.c) and disarmed
+    before returning; a late KeyboardInterrupt is absorbed here: if the code
+    had finished it counts as the code's (the board's mp_handle_pending raises
+    it the same way), otherwise the first exception wins.
+    """
+    exc = None
+    started = False
+    while True:
+        try:
+            if not started:
+                started = True
+                if intr >= 0:
+                    hal.set_intr(intr)
+                exec(code, globals_)
+            hal.disarm()
+            return exc
+        except BaseException as e:  # noqa: B036 - everything the code raises is the board's output
+            if exc is None:
+                exc = e
+
+
+def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
+    """parse_compile_execute: 0 ran cleanly, 1 raised (printed), FORCED_EXIT on SystemExit."""
+    ret = 0
+    exc = None
+    try:
+        if isinstance(src, (bytes, bytearray)):
+            src = bytes(src).decode()
+        if kind == "exec":
+            globals_["__file__"] = filename  # MICROPY_MODULE___FILE__
+        code = compile(src, filename, kind)
+    except BaseException as e:  # SyntaxError, MemoryError, KeyboardInterrupt
+        exc = e
+    if exc is None:
+        exc = _run(code, -1 if no_interrupt else 3)
+    if exc is None:
+        if print_eof:
+            hal.tx("\x04")
+    else:
+        if print_eof:
+            hal.tx("\x04")
+        if isinstance(exc, SystemExit):
+            ret = FORCED_EXIT
+        else:
+            print_exception(exc)
+            ret = 1
+    if print_eof:
+        hal.tx("\x04")
+    return ret
+
+
+def exec_file(name, no_interrupt=False):
+    """pyexec_file_if_exists(): 0 if it ran cleanly or is absent, else as execute()."""
+    try:
+        with open(name) as f:
+            src = f.read()
+    except OSError:
+        return 0
+    return execute(src, "exec", name, no_interrupt=no_interrupt)
+
+
+def _raw_paste():
+    """do_reader_stdin('A'): the raw-paste protocol of pyexec.c."""
+    hal.tx("R\x01")
+    hal.write_raw(bytes((WINDOW & 0xFF, WINDOW >> 8, 1)))
+    remain = WINDOW
+    buf = bytearray()
+    while True:
+        c = hal.rx_chr()
+        if c == 3 or c == 4:
+            hal.tx("\x04")  # end acknowledged
+            if c == 3:
+                hal.tx("\x04")
+                hal.write("KeyboardInterrupt: \n")
+                hal.tx("\x04")
+                return 0
+            break
+        buf.append(c)
+        remain -= 1
+        if remain == 0:
+            hal.write_raw(b"\x01")
+            remain = WINDOW
+    return execute(buf, "exec", print_eof=True)
+
+
+def raw_repl():
+    """pyexec_raw_repl(): returns 0 to switch to friendly mode, FORCED_EXIT to soft reset."""
+    global mode
+    hal.tx("raw REPL; CTRL-B to exit\r\n")
+    while True:
+        line = bytearray()
+        hal.tx(">")
+        while True:
+            c = hal.rx_chr()
+            if c == 1:  # Ctrl-A
+                if RAW_PASTE and len(line) == 2 and line[0] == 5:
+                    if line[1] != 65:  # "A"
+                        hal.tx("R\x00")
+                        ret = 0
+                    else:
+                        ret = _raw_paste()
+                    if ret & FORCED_EXIT:
+                        return ret
+                    line = bytearray()
+                    hal.tx(">")
+                    continue
+                hal.tx("raw REPL; CTRL-B to exit\r\n")
+                line = bytearray()
+                hal.tx(">")
+                continue
+            elif c == 2:  # Ctrl-B
+                hal.tx("\r\n")
+                mode = MODE_FRIENDLY
+                return 0
+            elif c == 3:  # Ctrl-C: clear
+                line = bytearray()
+            elif c == 4:  # Ctrl-D: run
+                break
+            else:
+                line.append(c)
+        hal.tx("OK")
+        if not line:
+            hal.tx("\r\n")
+            return FORCED_EXIT
+        ret = execute(line, "exec", print_eof=True)
+        if ret & FORCED_EXIT:
+            return ret
+
+
+def input(prompt=""):
+    # builtins.input on the board: readline with the prompt, Ctrl-C raises
+    r = readline.readline("", prompt)
+    if r == 3:
+        hal.tx("\r\n")
+        raise KeyboardInterrupt
+    if r == 4 and not readline.line:
+        raise EOFError
+    return readline.line
+
+
+def friendly_repl():
+    """pyexec_friendly_repl(): returns 0 to switch to raw mode, FORCED_EXIT to soft reset."""
+    global mode
+    hal.tx(banner())
+    while True:
+        ret = readline.readline("", ">>> ")
+        kind = "single"
+        if ret == 1:  # Ctrl-A
+            hal.tx("\r\n")
+            mode = MODE_RAW
+            return 0
+        elif ret == 2:  # Ctrl-B
+            hal.tx("\r\n")
+            hal.tx(banner())
+            continue
+        elif ret == 3:
+            hal.tx("\r\n")
+            continue
+        elif ret == 4:
+            hal.tx("\r\n")
+            return FORCED_EXIT
+        elif ret == 5:
+            hal.tx("\r\npaste mode; Ctrl-C to cancel, Ctrl-D to finish\r\n=== ")
+            buf = bytearray()
+            cancelled = False
+            while True:
+                c = hal.rx_chr()
+                if c == 3:
+                    hal.tx("\r\n")
+                    cancelled = True
+                    break
+                elif c == 4:
+                    hal.tx("\r\n")
+                    break
+                buf.append(c)
+                if c == 13:
+                    hal.tx("\r\n=== ")
+                else:
+                    hal.write_raw(bytes((c,))) if c == 10 else hal.tx(chr(c))
+            if cancelled:
+                continue
+            src = bytes(buf).decode().replace("\r\n", "\n").replace("\r", "\n")
+            kind = "exec"
+        else:
+            src = readline.line
+            if not src:
+                continue
+            while readline.continue_with_input(src):
+                src += "\n"
+                r = readline.readline(src, "... ")
+                src = readline.line
+                if r == 3:
+                    hal.tx("\r\n")
+                    src = None
+                    break
+                elif r == 4:
+                    break
+            if src is None:
+                continue
+        ret = execute(src, kind)
+        if ret & FORCED_EXIT:
+            return ret

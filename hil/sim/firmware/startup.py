@@ -1,0 +1,89 @@
+# Runs INSIDE the twin's MicroPython process: what the ESP8266 port does from
+# reset to the REPL (ports/esp8266/main.c init_done/mp_reset/soft_reset,
+# modules/_boot.py, inisetup.py), then the REPL loop. Soft reset ends this
+# process: the host starts a fresh one (a fresh interpreter state, as
+# gc_sweep_all + mp_init give on the board), keeping the REPL mode.
+import sys
+import builtins
+import binascii
+import hal
+import pyexec
+import readline
+import sched
+import flashfs
+import port_time
+import port_machine
+import port_micropython
+import port_esp
+import port_network
+import port_os
+import port_sys
+import port_gc
+
+
+def _substitute_modules():
+    m = sys.modules
+    for name, mod in (
+        ("machine", port_machine),
+        ("time", port_time),
+        ("os", port_os),
+        ("micropython", port_micropython),
+        ("esp", port_esp),
+        ("network", port_network),
+        ("flashbdev", flashfs),
+        ("gc", port_gc),
+    ):
+        m[name] = mod
+        m["u" + name] = mod
+    for name in ("binascii", "hashlib", "json", "struct", "select", "collections", "io", "errno", "re",
+                 "random", "array", "socket", "heapq", "ssl", "platform"):
+        try:
+            m["u" + name] = __import__(name)
+        except ImportError:
+            pass
+    builtins.input = pyexec.input
+    m["sys"] = port_sys
+    m["usys"] = port_sys
+
+
+def _request_soft_reset():
+    pending = hal.rx_pending()
+    hal.call_noreply(b"soft %d %s\n" % (pyexec.mode, (binascii.hexlify(pending) if pending else b"-")))
+
+
+def run(main_globals):
+    cfg = hal.CONFIG
+    for k in list(main_globals):
+        if k not in ("__name__",):
+            del main_globals[k]
+    pyexec.globals_ = main_globals
+    pyexec.mode = pyexec.MODE_RAW if cfg.get("mode") == "raw" else pyexec.MODE_FRIENDLY
+    if cfg.get("rx"):
+        hal.rx_preload(binascii.unhexlify(cfg["rx"]))
+    _substitute_modules()
+    if cfg.get("boot") == "soft":
+        hal.tx("PYB: soft reboot\r\n" if tuple(cfg["version_tuple"]) < (1, 11) else "MPY: soft reboot\r\n")
+    flashfs.open_flash()
+    flashfs.mount_root()
+    sys.path[:] = ["", ".frozen", "/lib"]
+    import gc
+
+    gc.collect()
+    ret = pyexec.exec_file("boot.py")
+    if not ret & pyexec.FORCED_EXIT and pyexec.mode == pyexec.MODE_FRIENDLY:
+        if ret == 0 or tuple(cfg["version_tuple"]) < (1, 22):
+            pyexec.exec_file("main.py")
+    if cfg.get("boot") != "soft":
+        hal.tx("\r\n")
+    while True:
+        try:
+            if pyexec.mode == pyexec.MODE_RAW:
+                r = pyexec.raw_repl()
+            else:
+                r = pyexec.friendly_repl()
+        except KeyboardInterrupt:
+            # A late Ctrl-C that slipped past the guards: the REPL carries on.
+            continue
+        if r & pyexec.FORCED_EXIT:
+            break
+    _request_soft_reset()
