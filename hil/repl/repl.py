@@ -40,9 +40,10 @@ PROMPT = b">>> "
 BOOT_QUIET = 1.5  # s of silence after a reset that means "main.py runs, silently"
 RESET_PULSE = 0.1  # s EN held low; esptool's HardReset uses the same (esptool/reset.py)
 INTERRUPT_ROUND = 1.0  # s to wait for a Ctrl-C to take before sending another
-KBD_HINT = ("if main.py catches KeyboardInterrupt or calls micropython.kbd_intr(-1) it cannot "
-            "be interrupted from the serial line (a known limit): hard-reset the board with "
-            "the reset lines, or erase main.py")
+KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls "
+            "micropython.kbd_intr(-1) it cannot be interrupted from the serial line (a known "
+            "limit): hard-reset the board with the reset lines, or erase main.py; if the last "
+            "bytes show a crash or garbage, check the baud rate and reflash the firmware")
 BANNER_RE = re.compile(r"MicroPython (v\d+\.\d+(?:\.\d+)?\S*) on \S+; .+? with \S+")
 
 
