@@ -8,7 +8,8 @@ import vfs
 import hal
 
 SEC_SIZE = 4096
-_ERASED = b"\xff" * SEC_SIZE
+_CHUNK = 256  # erase/check in small pieces: the heap is the board's, ~36 kB
+_ERASED = b"\xff" * _CHUNK
 _file = None
 
 
@@ -43,7 +44,8 @@ class FlashBdev:
             return SEC_SIZE
         if op == 6:  # MP_BLOCKDEV_IOCTL_BLOCK_ERASE
             self._f.seek(self.start + arg * SEC_SIZE)
-            self._f.write(_ERASED)
+            for _ in range(SEC_SIZE // _CHUNK):
+                self._f.write(_ERASED)
             return 0
         return 0
 
@@ -59,9 +61,12 @@ def open_flash():
 
 
 def _first_sector_blank():
-    buf = bytearray(SEC_SIZE)
-    bdev.readblocks(0, buf)
-    return buf == _ERASED
+    buf = bytearray(_CHUNK)
+    for off in range(0, SEC_SIZE, _CHUNK):
+        bdev.readblocks(0, buf, off)
+        if buf != _ERASED:
+            return False
+    return True
 
 
 def mount_root():

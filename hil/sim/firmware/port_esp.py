@@ -52,7 +52,8 @@ def flash_write(offset, buf):
 def flash_erase(sector):
     f = _f()
     f.seek(sector * 4096)
-    f.write(b"\xff" * 4096)
+    for _ in range(16):
+        f.write(b"\xff" * 256)
 
 
 def osdebug(level=None):

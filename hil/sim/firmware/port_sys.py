@@ -56,6 +56,10 @@ class _Stdin:
             n = 1
         return hal.read_bytes(n).decode()
 
+    def readinto(self, buf, n=-1):
+        # The board's text stdin reads raw bytes too (sys_stdio_mphal.c stdio_read)
+        return _InBuffer.readinto(None, buf, n)
+
     def readline(self):
         out = bytearray()
         while True:
