@@ -87,25 +87,57 @@ def test_mpremote_soft_reset_and_resume_keep_state_apart(board: Any) -> None:
     assert r.stdout.split() == ["False"]
 
 
-def test_rshell_tutorial_session_and_button(board: Any) -> None:
-    link = board.pty
-    r = rshell(link, "cp", str(MAIN_PY), "/pyboard")
-    assert r.returncode == 0, r.stdout + r.stderr
-    r = rshell(link, "ls", "/pyboard")
-    assert r.returncode == 0 and "main.py" in r.stdout, r.stdout + r.stderr
+def test_mpremote_on_a_board_whose_main_loops_forever_and_the_button(board: Any) -> None:
+    r = mpremote(board.url, "fs", "cp", str(MAIN_PY), ":main.py")
+    assert r.returncode == 0, r.stderr
     try:
-        # main.py now loops forever (the button is not pressed); mpremote interrupts it
+        post(board, "/reset", {"flash": False})  # RST: boot.py, then main.py blinks forever
         code = "from machine import Pin; button = Pin(14, Pin.IN, Pin.PULL_UP); print(button.value())"
         r = mpremote(board.url, "exec", code)
         assert r.returncode == 0 and r.stdout.split() == ["1"], r.stderr
         post(board, "/button", {"pressed": True})
         try:
-            r = mpremote(board.url, "exec", code)
+            r = mpremote(board.url, "resume", "exec", code)
         finally:
             post(board, "/button", {"pressed": False})
         assert r.returncode == 0 and r.stdout.split() == ["0"], r.stderr
     finally:
+        r = mpremote(board.url, "fs", "rm", ":main.py")
+    assert r.returncode == 0, r.stderr
+
+
+def test_rshell_tutorial_session(board: Any) -> None:
+    link = board.pty  # the --link name: rshell --port as in the chapter
+    r = rshell(link, "cp", str(MAIN_PY), "/pyboard")
+    assert r.returncode == 0 and "Unable to connect" not in r.stdout + r.stderr, r.stdout + r.stderr
+    try:
+        r = rshell(link, "ls", "/pyboard")
+        assert r.returncode == 0 and "main.py" in r.stdout, r.stdout + r.stderr
+    finally:
         r = rshell(link, "rm", "/pyboard/main.py")
-    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.returncode == 0 and "Unable to connect" not in r.stdout + r.stderr, r.stdout + r.stderr
     r = rshell(link, "ls", "/pyboard")
-    assert "main.py" not in r.stdout
+    assert "boot.py" in r.stdout and "main.py" not in r.stdout, r.stdout + r.stderr
+
+
+def test_esptool_write_flash_then_hard_reset_boots_the_new_version(board: Any, tmp_path: Path) -> None:
+    from hil.sim.image import make_image
+
+    image = tmp_path / "fw.bin"
+    image.write_bytes(make_image("1.22.0"))
+    r = subprocess.run(
+        [sys.executable, "-m", "esptool", "--chip", "esp8266", "--port", board.url, "write-flash", "0", str(image)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    try:
+        # os.uname().release is the ESP8266 SDK's; .version carries MicroPython's
+        r = mpremote(board.url, "exec", "import os; print(os.uname().version)")
+        assert r.returncode == 0 and r.stdout.startswith("v1.22.0 on "), r.stdout + r.stderr
+        assert board.state()["firmware"]["version"] == "v1.22.0"
+    finally:
+        image.write_bytes(make_image())
+        subprocess.run(
+            [sys.executable, "-m", "esptool", "--chip", "esp8266", "--port", board.url, "write-flash", "0",
+             str(image)], capture_output=True, timeout=120,
+        )
