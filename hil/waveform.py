@@ -44,6 +44,16 @@ class Trace:
             last = v
         return out
 
+    def select(self, channels: tuple[int, ...]) -> "Trace":
+        """The same record with only ``channels`` (renumbered from 0)."""
+        changes: list[tuple[int, int]] = []
+        for t, mask in self.changes:
+            m = sum(((mask >> ch) & 1) << i for i, ch in enumerate(channels))
+            if not changes or changes[-1][1] != m:
+                changes.append((t, m))
+        return Trace(tuple(self.names[ch] for ch in channels), tuple(changes), self.end_ms,
+                     self.samples, self.lost, self.marks)
+
     def half_periods(self, channel: int) -> list[float]:
         """Seconds between consecutive edges of one channel (whole half cycles only)."""
         e = [t for t, _ in self.edges(channel)]
@@ -106,6 +116,8 @@ def _same_level_s(trace: Trace, a: int, b: int, settle_s: float) -> float:
     for (t, mask), (t_next, _) in zip(points, points[1:]):
         if mask is None or ((mask >> a) & 1) != ((mask >> b) & 1):
             continue
+        if edge_times and t_next <= edge_times[0]:
+            continue  # before the app's first write: the pins were still at rest
         # exclude the settle window after the latest edge at or before t
         start = t
         recent = [e for e in edge_times if e <= t]

@@ -11,74 +11,84 @@
 # Pins are read with Pin(id) (no mode): that returns the pin without
 # reconfiguring it (ports/esp8266/machine_pin.c, mode -1 = unchanged), so the
 # sampler observes the app's outputs without touching them.
+#
+# Plain functions and module globals, no class: the host sends this file one
+# top-level statement at a time (the raw REPL compiles a paste as a whole and
+# a big class does not fit a small heap).
 import array
 import time
 
 import machine
 
+_s = {}
 
-class Sampler:
-    def __init__(self, pins, period_ms=5, size=256, press=-1, press_at_ms=-1, press_ms=0):
-        self.pins = [machine.Pin(g) for g in pins]
-        self.period = period_ms
-        self.t = array.array("i", [0] * size)
-        self.v = bytearray(size)
-        self.n = 0
-        self.lost = 0
-        self.samples = 0
-        self.last = -1
-        self.t0 = 0
-        self.now = 0
-        self.press = machine.Pin(press, machine.Pin.OUT, value=0) if press >= 0 else None
-        self.press_at = press_at_ms
-        self.press_end = press_at_ms + press_ms
-        self.pressed_at = -1
-        self.released_at = -1
-        self.tim = None
-        self.cb = self._tick  # one bound method, made once
 
-    def _tick(self, _t):
-        now = time.ticks_diff(time.ticks_ms(), self.t0)
-        self.now = now
-        p = self.press
-        if p is not None:
-            if self.pressed_at < 0 and now >= self.press_at:
-                p.value(1)
-                self.pressed_at = now
-            elif self.pressed_at >= 0 and self.released_at < 0 and now >= self.press_end:
-                p.value(0)
-                self.released_at = now
-        m = 0
-        i = 0
-        for pin in self.pins:
-            m |= pin.value() << i
-            i += 1
-        self.samples += 1
-        if m != self.last:
-            self.last = m
-            if self.n < len(self.v):
-                self.t[self.n] = now
-                self.v[self.n] = m
-                self.n += 1
-            else:
-                self.lost += 1
+def s_setup(pins, period_ms=5, size=256, press=-1, press_at_ms=-1, press_ms=0):
+    _s["pins"] = [machine.Pin(g) for g in pins]
+    _s["period"] = period_ms
+    t = array.array("i")
+    for _ in range(size):
+        t.append(0)  # no [0] * size list: a pointer per item would not fit the heap
+    _s["t"] = t
+    _s["v"] = bytearray(size)
+    # n, lost, samples, last, t0, now, pressed_at, released_at
+    _s["k"] = [0, 0, 0, -1, 0, 0, -1, -1]
+    _s["press"] = machine.Pin(press, machine.Pin.OUT, value=0) if press >= 0 else None
+    _s["at"] = press_at_ms
+    _s["end"] = press_at_ms + press_ms
+    _s["tim"] = None
 
-    def start(self):
-        self.t0 = time.ticks_ms()
-        self._tick(None)
-        self.tim = machine.Timer(-1)
-        self.tim.init(period=self.period, mode=machine.Timer.PERIODIC, callback=self.cb)
 
-    def stop(self):
-        if self.tim is not None:
-            self.tim.deinit()
-        if self.press is not None:
-            self.press.value(0)
-            if self.pressed_at >= 0 and self.released_at < 0:
-                self.released_at = time.ticks_diff(time.ticks_ms(), self.t0)
-        self.now = time.ticks_diff(time.ticks_ms(), self.t0)
+def s_tick(_t):
+    k = _s["k"]
+    now = time.ticks_diff(time.ticks_ms(), k[4])
+    k[5] = now
+    p = _s["press"]
+    if p is not None:
+        if k[6] < 0 and now >= _s["at"]:
+            p.value(1)
+            k[6] = now
+        elif k[6] >= 0 and k[7] < 0 and now >= _s["end"]:
+            p.value(0)
+            k[7] = now
+    m = 0
+    i = 0
+    for pin in _s["pins"]:
+        m |= pin.value() << i
+        i += 1
+    k[2] += 1
+    if m != k[3]:
+        k[3] = m
+        if k[0] < len(_s["v"]):
+            _s["t"][k[0]] = now
+            _s["v"][k[0]] = m
+            k[0] += 1
+        else:
+            k[1] += 1
 
-    def dump(self):
-        # A literal the host reads with ast.literal_eval.
-        return (self.now, self.samples, self.lost, self.pressed_at, self.released_at,
-                [(self.t[i], self.v[i]) for i in range(self.n)])
+
+def s_start():
+    _s["k"][4] = time.ticks_ms()
+    s_tick(None)
+    tim = machine.Timer(-1)
+    _s["tim"] = tim
+    tim.init(period=_s["period"], mode=machine.Timer.PERIODIC, callback=s_tick)
+
+
+def s_stop():
+    k = _s["k"]
+    if _s["tim"] is not None:
+        _s["tim"].deinit()
+    p = _s["press"]
+    if p is not None:
+        p.value(0)
+        if k[6] >= 0 and k[7] < 0:
+            k[7] = time.ticks_diff(time.ticks_ms(), k[4])
+    k[5] = time.ticks_diff(time.ticks_ms(), k[4])
+
+
+def s_dump():
+    # A literal the host reads with ast.literal_eval:
+    # (now, samples, lost, pressed_at, released_at, [(ms, bitmask), ...])
+    k = _s["k"]
+    return (k[5], k[2], k[1], k[6], k[7], [(_s["t"][i], _s["v"][i]) for i in range(k[0])])

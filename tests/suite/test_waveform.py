@@ -82,3 +82,17 @@ def test_plot_and_vcd_are_written(tmp_path: Path, suffix: str) -> None:
     vcd = write_vcd(trace, tmp_path / "w.vcd").read_text()
     assert "$var wire 1" in vcd and "D4_GPIO2" in vcd
     assert "#3500" in vcd  # closed at the end of sampling
+
+
+def test_rest_levels_before_the_app_starts_do_not_count() -> None:
+    """Both pins read 1 (inputs at rest) until the app's first write."""
+    changes = ((0, 3),) + tuple((t + 5, m & 3) for t, m in blink().changes)
+    assert check(Trace(NAMES[:2], changes, 3505)).ok
+
+
+def test_select_keeps_only_the_named_channels() -> None:
+    trace = blink()
+    leds = trace.select((0, 1))
+    assert leds.names == NAMES[:2]
+    assert all(m < 4 for _, m in leds.changes)
+    assert check(leds).ok
