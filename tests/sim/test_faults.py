@@ -142,3 +142,27 @@ def test_strap_pin_held_at_reset_enters_bootloader(tmp_path: Any) -> None:
         while twin.state()["boot"] != "micropython" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert twin.state()["boot"] == "micropython"
+
+
+def test_led_history_follows_pin_writes(bench: tuple[Any, Board]) -> None:
+    twin, board = bench
+    start = len(twin.led_history())
+    board.run("l = Pin(2, Pin.OUT)\nl.value(0)\nl.value(1)\nl.value(0)\nl.value(1)")
+    changes = [e for e in twin.led_history()[start:] if e["gpio"] == 2]
+    assert [e["level"] for e in changes][-4:] == [0, 1, 0, 1]
+    times = [e["t"] for e in changes]
+    assert times == sorted(times)
+
+
+def test_push_pull_high_against_the_pressed_button_is_reported_as_a_short(bench: tuple[Any, Board]) -> None:
+    twin, board = bench
+    before = len(twin.state()["shorts"])
+    twin.press(True)
+    try:
+        (level,) = board.run("q = Pin(12, Pin.OUT, value=1)\nprint(q.value())")
+    finally:
+        twin.press(False)
+        board.run("p1 = Pin(12, Pin.OPEN_DRAIN, value=1)")
+    assert level == 0
+    shorts = twin.state()["shorts"][before:]
+    assert shorts and shorts[0]["high"] == ["D6"] and "GND" in shorts[0]["pins"]

@@ -170,3 +170,38 @@ def test_uart_delivers_in_order_and_applies_baud_change_after_queued_bytes() -> 
         assert b"at 74880" not in data
     finally:
         uart.close()
+
+
+def test_esptool_over_pty_while_micropython_runs_then_back_to_the_repl(tmp_path: Any) -> None:
+    """The pty heuristic: SYNC into a running MicroPython = FLASH held + RST; closing = RST."""
+    from hil.sim.twin import Twin
+
+    with Twin(tmp_path / "s") as t:
+        assert wait_state(t, "boot", "micropython")["boot"] == "micropython"
+        r = subprocess.run(
+            [*ESPTOOL, "--port", t.pty, "read-mac"], capture_output=True, text=True, timeout=90
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "MAC:" in r.stdout
+        assert wait_state(t, "boot", "micropython")["boot"] == "micropython"
+        with serial.Serial(t.pty, 115200, timeout=0.1) as p:
+            p.write(b"\r\x03")
+            p.write(b"print(6*7)\r")
+            assert b"42\r\n>>> " in read_until(p, b"42\r\n>>> ")
+
+
+def test_machine_reset_is_a_hard_reset(tmp_path: Any) -> None:
+    from hil.sim.twin import Twin
+
+    with Twin(tmp_path / "s") as t:
+        assert wait_state(t, "boot", "micropython")["boot"] == "micropython"
+        before = t.state()["boot_count"]
+        with serial.Serial(t.pty, 115200, timeout=0.1) as p:
+            p.write(b"\r\x03")
+            read_until(p, b">>> ")
+            p.write(b"import machine; machine.reset()\r")
+            text = read_until(p, b">>> ", timeout=10)
+        st = t.state()
+        assert st["boot_count"] == before + 1
+        assert st["boots"][-1]["cause"] == 2 and st["boots"][-1]["mode"] == "flash"
+        assert b"MicroPython v1.24.1" in text
