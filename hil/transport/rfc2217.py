@@ -11,6 +11,8 @@ identical for every change that matters.
 
 from __future__ import annotations
 
+import warnings
+
 import serial.rfc2217
 
 
@@ -31,6 +33,13 @@ class Rfc2217Port(serial.rfc2217.Serial):
             return  # only a local setting (timeout) changed
         super()._reconfigure_port()
         self._applied = self._line_settings()
+
+    def open(self) -> None:
+        # pyserial 3.5 names its reader thread with setDaemon()/setName(), which
+        # Python 3.10+ deprecates: noise about pyserial, not about this run.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            super().open()
 
     def close(self) -> None:
         self._applied = None

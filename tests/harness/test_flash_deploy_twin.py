@@ -117,3 +117,17 @@ def test_flash_over_rfc2217_resets_through_the_lines(fresh_twin, tmp_path: Path)
     assert not flash_firmware(fresh_twin.url, img).written
     with Repl(fresh_twin.url) as r:
         assert r.version() == "v1.22.0"
+
+
+def test_old_firmware_without_raw_paste(fresh_twin, tmp_path: Path) -> None:
+    """v1.10 has no raw-paste (pre-1.14): mpremote's classic raw-REPL fallback carries on."""
+    flash_firmware(fresh_twin.pty, twin_image(tmp_path, "v1.10"))
+    with Repl(fresh_twin.pty) as r:
+        assert r.version() == "v1.10"
+        assert r.exec("print('classic')") == "classic\n"
+        assert r._t.use_raw_paste is False  # the fallback really happened
+        app = tmp_path / "app"
+        app.mkdir()
+        (app / "main.py").write_text("print('old board')\n" * 40)  # > one 256-byte chunk
+        assert deploy_app(r, app).uploaded == ("/main.py",)
+        assert r.fs_read("/main.py") == (app / "main.py").read_bytes()

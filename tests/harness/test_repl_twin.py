@@ -132,8 +132,9 @@ def test_main_py_that_swallows_ctrl_c_is_a_clear_error(fresh_twin) -> None:
     open_port(fresh_twin.pty).close()  # released even so
 
 
-def test_unplugged_board_is_port_gone(fresh_twin) -> None:
-    r = Repl(fresh_twin.pty)
+@pytest.mark.parametrize("via", ["pty", "url"], ids=["pty", "rfc2217"])
+def test_unplugged_board_is_port_gone(fresh_twin, via: str) -> None:
+    r = Repl(getattr(fresh_twin, via))
     try:
         r.ensure_friendly_idle()
         fresh_twin.stop()  # the cable is pulled
