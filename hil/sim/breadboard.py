@@ -31,9 +31,9 @@ Known behaviours modelled:
 from __future__ import annotations
 
 import random
-from collections import deque
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 

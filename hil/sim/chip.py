@@ -42,13 +42,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from hil.sim.breadboard import Breadboard
 from hil.sim.flash import FS_START, Flash
 from hil.sim.identity import Identity
-from hil.sim.image import BootFailure, FirmwareInfo, ImageError, inspect_firmware, load_lines, parse_v1
+from hil.sim.image import (
+    BootFailure,
+    FirmwareInfo,
+    ImageError,
+    inspect_firmware,
+    load_lines,
+    parse_v1,
+)
 from hil.sim.rom import RomLoader
 from hil.sim.uart import DEFAULT_BAUD, Uart
 

@@ -30,7 +30,7 @@ MAX_BODY = 64 * 1024
 class Bench(Protocol):
     def press(self, pressed: bool) -> None: ...
     def wire(self, a: str, b: str, connect: bool = True) -> None: ...
-    def set_faults(self, set: list[str] = ..., clear: list[str] = ...) -> list[str]: ...  # noqa: A002
+    def set_faults(self, set: list[str] = ..., clear: list[str] = ...) -> list[str]: ...
     def state(self) -> dict[str, Any]: ...
     def reset(self, flash: bool = False) -> None: ...
 
@@ -127,10 +127,10 @@ class ControlServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._handle("GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._handle("POST")
 
             def _handle(self, method: str) -> None:
@@ -166,7 +166,7 @@ class ControlServer:
                     raise _HttpError(400, {"error": "body must be a JSON object"})
                 return body
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 log.debug("control: " + format, *args)
 
         return Handler

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import serial
-import serial.rfc2217 as rfc2217
+from serial import rfc2217
 
 from hil.sim.uart import DEFAULT_BAUD, Uart
 

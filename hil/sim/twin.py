@@ -172,7 +172,7 @@ class Twin:
     def wire(self, a: str, b: str, connect: bool = True) -> None:
         self._board().wire(a, b, connect)
 
-    def set_faults(self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:  # noqa: A002
+    def set_faults(self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:
         return self._board().set_faults(list(set), list(clear))
 
     def reset(self, flash: bool = False) -> None:

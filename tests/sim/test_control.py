@@ -117,8 +117,8 @@ def test_hil_sim_list_faults_and_unknown_fault() -> None:
     from pathlib import Path
 
     hil = str(Path(sys.executable).parent / "hil")
-    r = subprocess.run([hil, "sim", "--list-faults"], capture_output=True, text=True, timeout=30)
+    r = subprocess.run([hil, "sim", "--list-faults"], check=False, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0
     assert [line.split()[0] for line in r.stdout.splitlines()] == list(FAULTS)
-    r = subprocess.run([hil, "sim", "--fault", "bent-pin"], capture_output=True, text=True, timeout=30)
+    r = subprocess.run([hil, "sim", "--fault", "bent-pin"], check=False, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "split-rail" in r.stderr

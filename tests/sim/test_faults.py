@@ -123,7 +123,7 @@ def test_fault_selected_at_start_split_rail(tmp_path: Any) -> None:
         board = Board(twin.url)
         try:
             board.run(SETUP)
-            idle, p1low, p2, p3, pressed, _ = readings(twin, board)
+            idle, _p1low, p2, p3, pressed, _ = readings(twin, board)
         finally:
             board.close()
     assert (idle, p2, p3, pressed) == ([1], [1], [1], [1])

@@ -99,7 +99,7 @@ def test_pty_link_points_at_the_pty(tmp_path: Any) -> None:
 
 def test_esptool_chip_id_over_rfc2217_with_reset_lines(twin: Any) -> None:
     r = subprocess.run(
-        [*ESPTOOL, "--port", twin.url, "chip-id"], capture_output=True, text=True, timeout=90
+        [*ESPTOOL, "--port", twin.url, "chip-id"], check=False, capture_output=True, text=True, timeout=90
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Chip type:          ESP8266EX" in r.stdout
@@ -111,7 +111,7 @@ def test_esptool_chip_id_over_rfc2217_with_reset_lines(twin: Any) -> None:
 def test_esptool_over_pty_reaches_bootloader_by_sync_heuristic(twin: Any) -> None:
     r = subprocess.run(
         [*ESPTOOL, "--port", twin.pty, "--before", "no-reset", "read-mac"],
-        capture_output=True, text=True, timeout=90,
+        check=False, capture_output=True, text=True, timeout=90,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "MAC:" in r.stdout
@@ -123,7 +123,7 @@ def test_esptool_over_pty_follows_stub_baud_change(twin: Any) -> None:
     """CHANGE_BAUDRATE: the chip's UART and the pty client both move to 460800."""
     r = subprocess.run(
         [*ESPTOOL, "--port", twin.pty, "--before", "no-reset", "--baud", "460800", "flash-id"],
-        capture_output=True, text=True, timeout=90,
+        check=False, capture_output=True, text=True, timeout=90,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Changed." in r.stdout
@@ -179,7 +179,7 @@ def test_esptool_over_pty_while_micropython_runs_then_back_to_the_repl(tmp_path:
     with Twin(tmp_path / "s") as t:
         assert wait_state(t, "boot", "micropython")["boot"] == "micropython"
         r = subprocess.run(
-            [*ESPTOOL, "--port", t.pty, "read-mac"], capture_output=True, text=True, timeout=90
+            [*ESPTOOL, "--port", t.pty, "read-mac"], check=False, capture_output=True, text=True, timeout=90
         )
         assert r.returncode == 0, r.stdout + r.stderr
         assert "MAC:" in r.stdout
