@@ -10,6 +10,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +137,57 @@ def test_esptool_write_flash_then_hard_reset_boots_the_new_version(twin: Any, tm
     r = mpremote(twin.url, "exec", "import os; print(os.uname().version)")
     assert r.returncode == 0 and r.stdout.startswith("v1.22.0 on "), r.stdout + r.stderr
     assert twin.state()["firmware"]["version"] == "v1.22.0"
+
+
+def _until(port: Any, marker: bytes, timeout: float = 15.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while marker not in buf and time.monotonic() < deadline:
+        buf += port.read(max(1, port.in_waiting))
+    assert marker in buf, f"no {marker!r} within {timeout} s; got {buf[-300:]!r}"
+    return buf
+
+
+@pytest.mark.slow
+def test_tutorial_repl_session_over_the_pty(twin: Any, tmp_path: Path) -> None:
+    """The chapter's REPL session: import main, the button ends the loop, Ctrl-C, Ctrl-D."""
+    import serial
+
+    r = mpremote(twin.url, "fs", "cp", str(MAIN_PY), ":main.py")
+    assert r.returncode == 0, r.stderr
+    with serial.Serial(twin.pty, 115200, timeout=0.1) as p:
+        p.write(b"\r\x03")  # main.py is not running yet (no reset since the copy)
+        _until(p, b">>> ")
+        start = len(twin.led_history())
+        p.write(b"import main\r")
+        _until(p, b"import main\r\n")
+        leds = twin.led_history
+        deadline = time.monotonic() + 10
+        while len([e for e in leds()[start:] if e["gpio"] == 2]) < 3:  # the LEDs blink
+            assert time.monotonic() < deadline, "the LED on GPIO2 does not blink"
+            time.sleep(0.05)  # polling the twin's LED record (no byte to wait for)
+        twin.press(True)  # the loop ends at its next check
+        try:
+            _until(p, b">>> ")
+        finally:
+            twin.press(False)
+        blink = [e for e in leds()[start:] if e["gpio"] in (2, 16)]
+        assert {e["gpio"] for e in blink} == {2, 16}
+        st = twin.state()
+        assert st["leds"] == {"D4": 1, "D0": 1}  # both LEDs off after the loop
+        p.write(b"import main\r")  # already imported: nothing runs
+        _until(p, b"import main\r\n>>> ")
+        p.write(b"main.blink()\r")
+        _until(p, b"main.blink()\r\n")
+        p.write(b"\x03")
+        _until(p, b"KeyboardInterrupt: \r\n>>> ")
+        p.write(b"from main import blink\r")
+        _until(p, b"from main import blink\r\n>>> ")
+        p.write(b"\x04")  # soft reset: boot.py, then main.py blinks again
+        _until(p, b"MPY: soft reboot\r\n")
+        twin.press(True)
+        try:
+            out = _until(p, b">>> ")
+        finally:
+            twin.press(False)
+        assert b"MicroPython v1.24.1" in out
