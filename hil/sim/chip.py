@@ -61,6 +61,7 @@ from hil.sim.uart import DEFAULT_BAUD, Uart
 log = logging.getLogger(__name__)
 
 ROM_BAUD = 74880  # 115200 * 26 MHz / 40 MHz: the ROM assumes a 40 MHz crystal
+CRASH_REBOOT_DELAY = 1.0  # s from a firmware crash to the watchdog reset (approximate)
 BOOT_LOOP_PERIOD = 1.0  # s between ROM failure reports (watchdog reset period, approximate)
 # esptool's SYNC request on the wire (loader.py sync(); protocols.md §1.4): 46 bytes.
 SYNC_FRAME = bytes.fromhex("c0000824000000000007071220") + b"\x55" * 32 + b"\xc0"
@@ -295,10 +296,18 @@ class Esp8266:
                     return
                 if reason == "reset":
                     self._boot(cause=2)  # machine.reset(): software restart
-                else:
-                    log.warning("interpreter ended (%s): the chip stops", reason)
-                    self._interp = None
-                    self._state = "off"
+                    return
+                # A crash: on the board the watchdog resets the chip (rst cause 4).
+                # The reboot waits CRASH_REBOOT_DELAY, so a firmware that crashes
+                # at every boot loops slowly instead of spinning.
+                log.warning("interpreter ended (%s): watchdog reset in %.1f s", reason, CRASH_REBOOT_DELAY)
+                self._interp = None
+                self._state = "off"
+                stop = self._loop_stop = threading.Event()
+            if not stop.wait(CRASH_REBOOT_DELAY):
+                with self._lock:
+                    if gen == self._gen:
+                        self._boot(cause=4)
 
         threading.Thread(target=run, name="chip-reset", daemon=True).start()
 

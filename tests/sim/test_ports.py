@@ -205,3 +205,38 @@ def test_machine_reset_is_a_hard_reset(tmp_path: Any) -> None:
         assert st["boot_count"] == before + 1
         assert st["boots"][-1]["cause"] == 2 and st["boots"][-1]["mode"] == "flash"
         assert b"MicroPython v1.24.1" in text
+
+
+def test_firmware_crash_is_followed_by_a_watchdog_reset(tmp_path: Any) -> None:
+    import os
+    import signal
+    from pathlib import Path
+
+    from hil.sim.twin import Twin
+
+    def firmware_pids() -> list[int]:
+        pids = []
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                stat = (d / "stat").read_text()
+                cmd = (d / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"pyexec-entry" in cmd:
+                pids.append(int(d.name))
+        return pids
+
+    with Twin(tmp_path / "s") as t:
+        assert wait_state(t, "boot", "micropython")["boot"] == "micropython"
+        before = t.state()["boot_count"]
+        (pid,) = firmware_pids()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while t.state()["boot_count"] == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        st = wait_state(t, "boot", "micropython")
+        assert st["boot"] == "micropython"
+        assert st["boots"][-1]["cause"] == 4
+    assert firmware_pids() == []  # stopping the twin ended its interpreter
