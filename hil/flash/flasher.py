@@ -19,10 +19,10 @@ Known behaviours (protocols.md 1.6-1.8):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +91,7 @@ def read_mac(port: str, baud: int = 115200) -> str:
         return mac
 
 
-@contextmanager
+@contextlib.contextmanager
 def _connected(port: str, baud: int, log: CapturingLog) -> Iterator[object]:
     ser = open_port(port, baud, timeout=None)  # PortError before esptool sees it
     try:
@@ -112,10 +112,8 @@ def _connected(port: str, baud: int, log: CapturingLog) -> Iterator[object]:
                 f"erased. Use an ESP8266 board, or the firmware and harness for that chip")
         yield esp
     finally:
-        try:
+        with contextlib.suppress(Exception):  # the port may be gone already
             ser.close()
-        except Exception:  # noqa: BLE001 (the port may be gone already)
-            pass
 
 
 def _reboot(esp) -> None:
@@ -148,13 +146,14 @@ def _mac(raw) -> str:
     return ":".join(f"{b:02x}" for b in raw)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _progress_sink(progress: Progress | None) -> Iterator[Progress | None]:
     """The caller's callback, or a rich bar when a person watches, or nothing."""
     if progress is not None or not sys.stderr.isatty():
         yield progress
         return
-    from rich.progress import BarColumn, DownloadColumn, Progress as Bar, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     with Bar("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
              TimeRemainingColumn(), transient=True) as bar:

@@ -25,7 +25,7 @@ class Deadline:
     def expired(self) -> bool:
         return time.monotonic() >= self.end
 
-    def sooner(self, timeout: float, what: str, hint: str = "") -> "Deadline":
+    def sooner(self, timeout: float, what: str, hint: str = "") -> Deadline:
         """A nested wait: ``timeout`` from now, but never past this deadline."""
         left = self.time_left()
         if left < timeout:

@@ -68,7 +68,7 @@ class Link:
         except (serial.SerialException, OSError) as e:
             raise gone_error(self.name, e, "writing to the board") from e
 
-    def inWaiting(self) -> int:  # noqa: N802 (pyserial's old name, used by mpremote)
+    def inWaiting(self) -> int:
         self._fill(block=False)
         return len(self._pending)
 

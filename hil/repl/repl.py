@@ -20,6 +20,7 @@ Known behaviours (protocols.md 3.1-3.4, MicroPython shared/runtime/pyexec.c):
 from __future__ import annotations
 
 import ast
+import contextlib
 import enum
 import errno
 import random
@@ -71,7 +72,7 @@ class DeviceFileNotFoundError(DeviceOSError, FileNotFoundError):
 class _Transport(SerialTransport):
     """SerialTransport over a Link: same protocol code, waits that end."""
 
-    def __init__(self, link: Link, device: str) -> None:  # noqa: D107 (no super: we opened the port)
+    def __init__(self, link: Link, device: str) -> None:
         self.in_raw_repl = False
         self.use_raw_paste = True
         self.device_name = device
@@ -112,23 +113,18 @@ class Repl:
         if self._closed:
             return
         self._closed = True
-        try:
+        # Closing must not fail: the port may be gone (unplugged) already.
+        with contextlib.suppress(Exception):
             if self.state is State.RAW:
                 self._serial.write(b"\r\x02")  # back to the friendly REPL, as mpremote does
                 self._serial.flush()
-        except Exception:  # noqa: BLE001 (closing must not fail: the port may be gone)
-            pass
         for line in ("rts", "dtr"):  # mpremote's order: no reset on ESP boards
-            try:
+            with contextlib.suppress(Exception):  # ENOTTY on a pty, or the port is gone
                 setattr(self._serial, line, False)
-            except Exception:  # noqa: BLE001 (ENOTTY on a pty, or the port is gone)
-                pass
-        try:
+        with contextlib.suppress(Exception):
             self._serial.close()
-        except Exception:  # noqa: BLE001
-            pass
 
-    def __enter__(self) -> "Repl":
+    def __enter__(self) -> Repl:  # noqa: PYI034 (Python 3.10: no typing.Self)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -411,7 +407,7 @@ class Repl:
         if self._closed:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")
 
-    def _guard(self, timeout: float, what: str, hint: str = "") -> "_Guard":
+    def _guard(self, timeout: float, what: str, hint: str = "") -> _Guard:
         self._check_open()
         return _Guard(self, timeout, what, hint)
 
@@ -451,8 +447,7 @@ def _strip_banner(text: str) -> str:
     match = BANNER_RE.search(text)
     if match:
         text = text[: match.start()]
-    if text.endswith(">>> "):
-        text = text[:-4]
+    text = text.removesuffix(">>> ")
     return text
 
 

@@ -20,7 +20,6 @@ import socket
 import serial
 import serial.tools.list_ports
 
-from hil.transport.rfc2217 import Rfc2217Port
 from hil.errors import (
     PortBusyError,
     PortError,
@@ -28,6 +27,7 @@ from hil.errors import (
     PortNotFoundError,
     PortPermissionError,
 )
+from hil.transport.rfc2217 import Rfc2217Port
 
 URL_SCHEMES = ("rfc2217://", "socket://", "loop://")
 DIALOUT_HINT = "run `sudo usermod -aG dialout $USER`, then log out and in again"
