@@ -216,6 +216,7 @@ class _Session:
             self.r = dataclasses.replace(self.r, d5_row_a_grounded=s, row_a_dropped=self._dropped)
             self.jumper = ("ROW_A", "GND")
             self.remove_jumper_after_row_a(s)
+            self.pins.rest()  # free pins unpulled again (see probe._collect)
         elif key == "w1_pulled":
             self.remove_jumper()
             s = self.ask_observation(

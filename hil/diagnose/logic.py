@@ -165,7 +165,7 @@ class LedReadback:
         return self.read_after_0 == 0 and self.read_after_1 == 1
 
     def describe(self) -> str:
-        return (f"{self.label}/GPIO{self.gpio}: wrote 0 read {self.read_after_0}, "
+        return (f"wrote 0 read {self.read_after_0}, "
                 f"wrote 1 read {self.read_after_1}")
 
 

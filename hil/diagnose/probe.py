@@ -145,9 +145,11 @@ def _collect(pins: BoardPins, profile: BenchProfile,
     free = profile.free_gpios()
     sensed = [r.gpio for r in (profile.ground_sense, profile.rail_sense) if r is not None]
     pins.rest()
-    idle = pins.windows([d5, *sensed, *free])
-    d5_idle, free_idle = idle[0], idle[1 + len(sensed):]
-    sense = dict(zip(sensed, idle[1:1 + len(sensed)]))
+    # The free pins stay unpulled here: a pulled-up pin that shares a net with
+    # D5 would hide a D5 pull-up that does not work (no-pullup).
+    idle = pins.windows([d5, *sensed])
+    d5_idle = idle[0]
+    sense = dict(zip(sensed, idle[1:]))
     p2 = sense.get(profile.ground_sense.gpio) if profile.ground_sense else None
     p3 = sense.get(profile.rail_sense.gpio) if profile.rail_sense else None
     no_pull = pins.windows([d5], pull=False)[0] if d5 != 16 else None
@@ -155,7 +157,9 @@ def _collect(pins: BoardPins, profile: BenchProfile,
     stim = None
     dropped: tuple[str, ...] = ()
     if profile.stimulus is not None:
+        free_idle = pins.windows(free) if free else []
         low = pins.stimulus([d5, *free])
+        pins.rest()
         stim = low[0]
         # A free pin that held 1 and fell to 0 with row A: W1 landed there.
         dropped = tuple(label(g) for g, before, after in zip(free, free_idle, low[1:])
