@@ -26,7 +26,6 @@ import random
 import re
 import struct
 from dataclasses import dataclass
-from typing import Union
 
 from hil.sim.flash import FS_START, Flash
 
@@ -114,7 +113,7 @@ class ImageError(ValueError):
     """Bytes that are not a (complete) ESP8266 v1 image."""
 
 
-BootResult = Union[FirmwareInfo, BootFailure]
+BootResult = FirmwareInfo | BootFailure
 
 
 def checksum(data: bytes, state: int = ESP_CHECKSUM_MAGIC) -> int:
@@ -195,7 +194,7 @@ def inspect_firmware(flash_bytes: bytes) -> BootResult:
         return BootFailure("erased", ("csum err", "ets_main.c "))
     try:
         img = parse_v1(data)
-    except ImageError as e:
+    except ImageError:
         if data[0] != ESP_IMAGE_MAGIC:
             # UNVERIFIED: the ROM rejects a first byte other than 0xE9 (0xEA =
             # v2/rboot images are not what MicroPython ships).
