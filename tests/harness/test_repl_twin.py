@@ -162,3 +162,17 @@ def test_rfc2217_hard_reset_uses_the_reset_line(fresh_twin) -> None:
             r.ensure_friendly_idle(timeout=3.0)
     # clean up through the bootloader-free way: a fresh session cannot stop main.py
     # either, which is exactly the known limit the message names.
+
+
+def test_wait_for_main_py_after_reset(repl: Repl) -> None:
+    repl.fs_write("/main.py", b"import time\ntime.sleep(2)\nprint('done')\n")
+    repl.soft_reset(run_main=True)
+    assert repl.state is State.BOOTING  # silent for longer than the boot quiet time
+    assert repl.wait(10).strip() == "done"
+    assert repl.state is State.FRIENDLY
+    repl.fs_write("/main.py", b"import time\ntime.sleep(2)\nprint('about to fail')\n1/0\n")
+    repl.soft_reset(run_main=True)
+    with pytest.raises(DeviceError) as e:
+        repl.wait(10)
+    assert e.value.exc_name == "ZeroDivisionError" and "main.py" in e.value.traceback
+    assert repl.exec("print('usable')") == "usable\n"
