@@ -131,3 +131,13 @@ def test_old_firmware_without_raw_paste(fresh_twin, tmp_path: Path) -> None:
         (app / "main.py").write_text("print('old board')\n" * 40)  # > one 256-byte chunk
         assert deploy_app(r, app).uploaded == ("/main.py",)
         assert r.fs_read("/main.py") == (app / "main.py").read_bytes()
+
+
+def test_flashing_a_held_port_is_board_busy(fresh_twin, tmp_path: Path) -> None:
+    from hil.errors import PortBusyError
+
+    img = twin_image(tmp_path, "v1.22.0")
+    with Repl(fresh_twin.pty) as r:
+        with pytest.raises(PortBusyError, match="board busy"):
+            flash_firmware(fresh_twin.pty, img, mode="always")
+        assert r.version() == "v1.24.1"  # the session was not disturbed, nothing written
