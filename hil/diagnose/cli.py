@@ -36,7 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where to write the bench drawing (default ./hil-diagnose.svg; "
                         "'none' for no drawing)")
     p.add_argument("--window", type=int, default=50,
-                   help="reads per sampling window (default 50, ~0.5 s)")
+                   help="reads per sampling window (default 50)")
+    p.add_argument("--period-ms", type=int, default=10,
+                   help="ms between the reads of a window (default 10: 50 reads span ~0.5 s, "
+                        "the app's half cycle)")
     p.set_defaults(handler=run)
 
 
@@ -54,11 +57,13 @@ def run(args: argparse.Namespace) -> int:
 
             operator = TerminalOperator(live=sys.stdin.isatty() and sys.stdout.isatty()
                                         and not args.json)
-            outcome = run_guided(repl, profile, operator, window=args.window)
+            outcome = run_guided(repl, profile, operator, window=args.window,
+                                 period_ms=args.period_ms)
         else:
             from hil.diagnose.probe import run_unattended
 
-            outcome = run_unattended(repl, profile, window=args.window)
+            outcome = run_unattended(repl, profile, window=args.window,
+                                     period_ms=args.period_ms)
     verdict = outcome.verdict
     picture = None if args.picture.lower() == "none" else draw(verdict, profile,
                                                                Path(args.picture).absolute())

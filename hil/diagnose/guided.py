@@ -32,7 +32,7 @@ from typing import Protocol, TextIO
 from hil.bench import BenchProfile
 from hil.diagnose.logic import (MODELS, Readings, Sample, Verdict, candidates, decide,
                                 telling_step)
-from hil.diagnose.probe import BoardPins, _collect, label, restore_app, stop_app
+from hil.diagnose.probe import PERIOD_MS, BoardPins, _collect, label, restore_app, stop_app
 from hil.errors import HilError
 from hil.repl import Repl
 
@@ -311,11 +311,11 @@ def _place(net: str) -> str:
 
 
 def run_guided(repl: Repl, profile: BenchProfile, operator: Operator, *,
-               window: int = 50) -> GuidedRun:
+               window: int = 50, period_ms: int = PERIOD_MS) -> GuidedRun:
     """Probes first, then the operator's steps until one fault is left (or none can tell)."""
     was_running = stop_app(repl)
     try:
-        pins = BoardPins(repl, profile, window)
+        pins = BoardPins(repl, profile, window, period_ms)
         pins.load()
         session: _Session | None = None
         try:

@@ -35,10 +35,12 @@ def label(gpio: int) -> str:
 class BoardPins:
     """The dg_* functions of hil/device/probe.py on one board, as host calls."""
 
-    def __init__(self, repl: Repl, profile: BenchProfile, window: int = 50) -> None:
+    def __init__(self, repl: Repl, profile: BenchProfile, window: int = 50,
+                 period_ms: int = PERIOD_MS) -> None:
         self.repl = repl
         self.profile = profile
         self.n = window
+        self.period_ms = period_ms
 
     def load(self) -> None:
         text = "\n".join(line for line in source("probe").splitlines()
@@ -54,19 +56,19 @@ class BoardPins:
                                 f"{out.strip()[:200]!r}, not a literal") from e
 
     def windows(self, pins: list[int], pull: bool = True) -> list[Sample]:
-        got = self.call(f"dg_windows({pins}, {self.n}, {PERIOD_MS}, {pull})")
+        got = self.call(f"dg_windows({pins}, {self.n}, {self.period_ms}, {pull})")
         return [Sample.of(s) for s in got]  # type: ignore[union-attr]
 
     def stimulus(self, pins: list[int]) -> list[Sample]:
         stim = self.profile.stimulus
         assert stim is not None
-        got = self.call(f"dg_stimulus({stim.gpio}, {pins}, {self.n}, {PERIOD_MS})")
+        got = self.call(f"dg_stimulus({stim.gpio}, {pins}, {self.n}, {self.period_ms})")
         return [Sample.of(s) for s in got]  # type: ignore[union-attr]
 
     def pressed_by_actuator(self, pins: list[int]) -> list[Sample]:
         press = self.profile.press
         assert press is not None
-        got = self.call(f"dg_pressed({press.gpio}, {pins}, {self.n}, {PERIOD_MS})")
+        got = self.call(f"dg_pressed({press.gpio}, {pins}, {self.n}, {self.period_ms})")
         return [Sample.of(s) for s in got]  # type: ignore[union-attr]
 
     def leds(self) -> tuple[LedReadback, ...]:
@@ -121,7 +123,8 @@ def restore_app(repl: Repl, was_running: bool) -> None:
 
 
 def collect_readings(repl: Repl, profile: BenchProfile, *, window: int = 50,
-                     press: Callable[[bool], None] | None = None) -> Readings:
+                     press: Callable[[bool], None] | None = None,
+                     period_ms: int = PERIOD_MS) -> Readings:
     """The unattended readings: D5 idle, P1 (+ free pins), P2, P3, pressed, LEDs.
 
     ``press``: a press source (e.g. the twin's finger); None uses the profile's
@@ -130,7 +133,7 @@ def collect_readings(repl: Repl, profile: BenchProfile, *, window: int = 50,
     """
     if repl.state not in (State.RAW, State.FRIENDLY):
         stop_app(repl)
-    pins = BoardPins(repl, profile, window)
+    pins = BoardPins(repl, profile, window, period_ms)
     pins.load()
     try:
         return _collect(pins, profile, press)
@@ -195,11 +198,12 @@ class UnattendedRun:
     app_was_running: bool
 
 
-def run_unattended(repl: Repl, profile: BenchProfile, *, window: int = 50) -> UnattendedRun:
+def run_unattended(repl: Repl, profile: BenchProfile, *, window: int = 50,
+                   period_ms: int = PERIOD_MS) -> UnattendedRun:
     """Stop the app, take the readings, decide, and start the app again if it ran."""
     was_running = stop_app(repl)
     try:
-        readings = collect_readings(repl, profile, window=window)
+        readings = collect_readings(repl, profile, window=window, period_ms=period_ms)
     finally:
         restore_app(repl, was_running)
     return UnattendedRun(decide(readings), readings, was_running)

@@ -25,6 +25,10 @@ from .conftest import TwinOperator
 
 pytestmark = [pytest.mark.twin, pytest.mark.timeout(120)]
 
+# The twin needs no 0.5 s windows: 50 reads 2 ms apart keep the test file short
+# (the console-script test below runs with the defaults).
+FAST = ["--period-ms", "2"]
+PERIOD = 2
 PAIR_ROTATED = ["button-rotated", "short-to-gnd"]
 PAIR_RAIL = ["broken-wire-rail-gnd", "split-rail"]
 # bench.md, "The fault catalogue": fault -> (unattended verdict, candidates)
@@ -55,7 +59,7 @@ def test_auto_json_gives_the_catalogue_verdict(fault: str, twins, tmp_path: Path
                                                capsys: pytest.CaptureFixture[str]) -> None:
     twin = twins.get(*faults_of(fault))
     svg = tmp_path / "bench.svg"
-    code = main(["diagnose", "--port", twin.url, "--auto", "--json", "--picture", str(svg)])
+    code = main(["diagnose", "--port", twin.url, "--auto", "--json", "--picture", str(svg), *FAST])
     out = json.loads(capsys.readouterr().out)
     verdict, pair = UNATTENDED[fault]
     assert (out["verdict"], sorted(out["candidates"])) == (verdict, pair), out["evidence"]
@@ -77,7 +81,7 @@ def test_guided_without_probes_reaches_the_fault(fault: str, twins, no_probes_pr
     twin = twins.get(*faults_of(fault))
     op = TwinOperator(twin.control_url)
     with Repl(twin.url) as repl:
-        run = run_guided(repl, load_profile(no_probes_profile), op)
+        run = run_guided(repl, load_profile(no_probes_profile), op, period_ms=PERIOD)
     assert run.verdict.verdict == fault, (op.prompts, run.verdict.evidence)
     assert run.verdict.candidates == ()
     assert twin.state()["shorts"] == []
@@ -89,7 +93,7 @@ def test_guided_resolves_the_ambiguous_pairs(fault: str, twins) -> None:
     twin = twins.get(fault)
     op = TwinOperator(twin.control_url)
     with Repl(twin.url) as repl:
-        run = run_guided(repl, load_profile(None), op)
+        run = run_guided(repl, load_profile(None), op, period_ms=PERIOD)
     assert run.verdict.verdict == fault, (op.prompts, run.verdict.evidence)
     telling = "pull W1 out" if fault in PAIR_ROTATED else "bridge the rail halves"
     assert any(telling in p for p in op.prompts)
@@ -110,7 +114,7 @@ def test_a_skipped_operator_action_is_asked_again(fault: str, skip: str, twins,
     twin = twins.get(*faults_of(fault))
     op = TwinOperator(twin.control_url, skip=(skip,))
     with Repl(twin.url) as repl:
-        run = run_guided(repl, load_profile(no_probes_profile), op)
+        run = run_guided(repl, load_profile(no_probes_profile), op, period_ms=PERIOD)
     assert run.verdict.verdict == fault, (op.prompts, run.verdict.evidence)
     assert sum(skip in p for p in op.prompts) >= 2, op.prompts  # the question came again
     assert not op.skip  # the botched step really happened
@@ -120,7 +124,7 @@ def test_guided_shows_live_readings(twins, no_probes_profile: Path) -> None:
     twin = twins.get("split-rail")
     op = TwinOperator(twin.control_url)
     with Repl(twin.url) as repl:
-        run_guided(repl, load_profile(no_probes_profile), op)
+        run_guided(repl, load_profile(no_probes_profile), op, period_ms=PERIOD)
     assert op.live_reads >= 3
 
 
@@ -134,7 +138,7 @@ def test_blink_app_is_interrupted_and_running_again(twins, tmp_path: Path,
     try:
         assert _blinks(twin), "the blink app did not start"
         code = main(["diagnose", "--port", twin.url, "--auto", "--json",
-                     "--picture", str(tmp_path / "b.svg")])
+                     "--picture", str(tmp_path / "b.svg"), *FAST])
         out = json.loads(capsys.readouterr().out)
         assert code == 1 and out["verdict"] == "ambiguous"
         assert out["app_restarted"] is True
