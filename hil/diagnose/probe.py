@@ -43,9 +43,18 @@ class BoardPins:
         self.period_ms = period_ms
 
     def load(self) -> None:
-        text = "\n".join(line for line in source("probe").splitlines()
-                         if line.strip() and not line.lstrip().startswith("#"))
-        self.repl.exec(text, timeout=20.0)
+        """Define the dg_* functions on the board, one top-level statement per exec.
+
+        The raw REPL buffers a whole paste before compiling it, and a ~36 kB
+        heap cannot hold a large one (MemoryError, on the board and the twin);
+        gc.collect() first merges free runs for the compiler.
+        """
+        text = source("probe")
+        for node in ast.parse(text).body:
+            chunk = ast.get_source_segment(text, node)
+            if chunk:
+                self.repl.exec("import gc\ngc.collect()\n" + _strip_comments(chunk),
+                               timeout=20.0)
 
     def call(self, expr: str, timeout: float = 15.0) -> object:
         out = self.repl.exec(f"print(repr({expr}))", timeout)
@@ -88,6 +97,11 @@ class BoardPins:
         stim = p.stimulus.gpio if p.stimulus else -1
         press = p.press.gpio if p.press else -1
         self.repl.exec(f"dg_rest({p.button.gpio}, {inputs}, {stim}, {press})")
+
+
+def _strip_comments(code: str) -> str:
+    return "\n".join(line for line in code.splitlines()
+                     if line.strip() and not line.lstrip().startswith("#"))
 
 
 def stop_app(repl: Repl) -> bool:

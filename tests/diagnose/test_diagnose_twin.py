@@ -176,3 +176,40 @@ def test_real_console_script_text_output(twins, tmp_path: Path) -> None:
 def test_missing_port_is_a_bench_error(tmp_path: Path) -> None:
     code = main(["diagnose", "--port", str(tmp_path / "nope"), "--auto"])
     assert code == 3
+
+
+@pytest.mark.parametrize("fault,bench", [("split-rail", None), ("broken-wire-d5", "no-probes")],
+                         ids=["split-rail-reference", "broken-wire-d5-no-probes"])
+def test_guided_cli_with_prompts_on_stdin(fault: str, bench: str | None, twins,
+                                          no_probes_profile: Path, tmp_path: Path) -> None:
+    """`hil diagnose --guided`: prompts on stderr, Enter on stdin; a scripted person acts."""
+    import threading
+
+    twin = twins.get(fault)
+    op = TwinOperator(twin.control_url)
+    cmd = [sys.executable, "-m", "hil.cli", "diagnose", "--port", twin.url, "--guided", "--json",
+           "--picture", str(tmp_path / "g.svg"), *FAST]
+    if bench:
+        cmd += ["--bench", str(no_probes_profile)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, bufsize=1)
+    watchdog = threading.Timer(90.0, proc.kill)  # the deadline of the whole dialogue
+    watchdog.start()
+    try:
+        assert proc.stderr is not None and proc.stdin is not None
+        for line in proc.stderr:
+            if line.startswith("["):  # "[3] connect a jumper from D5 ..."
+                op.say(line.split("] ", 1)[1].strip())
+            elif "press Enter when done" in line:
+                proc.stdin.write("\n")
+                proc.stdin.flush()
+        out = proc.stdout.read() if proc.stdout else ""
+        code = proc.wait(timeout=10)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    data = json.loads(out)
+    assert (code, data["verdict"], data["mode"]) == (1, fault, "guided"), op.prompts
+    assert op.prompts
