@@ -39,18 +39,32 @@ def s_setup(pins, period_ms=5, size=256, press=-1, press_at_ms=-1, press_ms=0):
     _s["tim"] = None
 
 
+def s_press(k, now):
+    p = _s["press"]
+    if k[6] < 0 and now >= _s["at"]:
+        p.value(1)
+        k[6] = now
+    elif k[6] >= 0 and k[7] < 0 and now >= _s["end"]:
+        p.value(0)
+        k[7] = now
+
+
+def s_record(k, now, m):
+    k[3] = m
+    if k[0] < len(_s["v"]):
+        _s["t"][k[0]] = now
+        _s["v"][k[0]] = m
+        k[0] += 1
+    else:
+        k[1] += 1
+
+
 def s_tick(_t):
     k = _s["k"]
     now = time.ticks_diff(time.ticks_ms(), k[4])
     k[5] = now
-    p = _s["press"]
-    if p is not None:
-        if k[6] < 0 and now >= _s["at"]:
-            p.value(1)
-            k[6] = now
-        elif k[6] >= 0 and k[7] < 0 and now >= _s["end"]:
-            p.value(0)
-            k[7] = now
+    if _s["press"] is not None:
+        s_press(k, now)
     m = 0
     i = 0
     for pin in _s["pins"]:
@@ -58,13 +72,7 @@ def s_tick(_t):
         i += 1
     k[2] += 1
     if m != k[3]:
-        k[3] = m
-        if k[0] < len(_s["v"]):
-            _s["t"][k[0]] = now
-            _s["v"][k[0]] = m
-            k[0] += 1
-        else:
-            k[1] += 1
+        s_record(k, now, m)
 
 
 def s_start():

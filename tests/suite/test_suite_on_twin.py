@@ -282,9 +282,8 @@ def test_a_hung_board_is_a_bench_error_and_later_tests_point_at_it(
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
     assert "bench error during the test" in out
-    later = [ln for ln in out.splitlines() if ln.startswith("ERROR") and "test_later" in ln]
-    assert later and "unknown state since" in later[0] and "test_board_stops_answering" in \
-        later[0], out
+    assert "BoardStateError: using the REPL: not tried, the board is in an unknown state since " \
+        "test_hang.py::test_board_stops_answering" in out, out
 
 
 # -- the operator prompt works without -s ----------------------------------------------------
