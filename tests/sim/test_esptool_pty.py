@@ -310,3 +310,10 @@ def test_stub_error_codes(esp: ESP8266ROM, flash: Flash) -> None:
     # Back in the ROM loader: a new SYNC gets the ROM's non-zero value.
     esp.sync()
     assert not esp.sync_stub_detected
+
+
+def test_chip_auto_detects_an_esp8266(bridge: PtyBridge) -> None:
+    cmd = [*ESPTOOL, "--port", bridge.path, "--before", "no-reset", "--after", "no-reset", "chip-id"]
+    p = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Detecting chip type... ESP8266" in p.stdout

@@ -54,7 +54,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def esptool(twin: Any, *args: str, ok: bool = True) -> str:
     cmd = [*ESPTOOL, "--port", twin.url, *args]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    p = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=240)
     out = p.stdout + p.stderr
     assert (p.returncode == 0) == ok, f"{' '.join(cmd)} -> {p.returncode}:\n{out}"
     return out
@@ -93,7 +93,8 @@ def test_identity_commands(twin: Any) -> None:
     out = esptool(twin, "chip-id")
     assert "ESP8266EX" in out and "26MHz" in out
     assert f"{ident.chip_id:#010x}" in out.lower()
-    assert ident.mac_str in esptool(twin, "read-mac").lower()
+    out = esptool(twin, "read-mac")
+    assert out.lower().count(ident.mac_str) >= 2  # the connect banner and read-mac itself
     out = esptool(twin, "flash-id")
     assert "Detected flash size: 4MB" in out and "Manufacturer: ef" in out
 
@@ -111,8 +112,7 @@ def test_write_verify_read_then_hard_reset_boots_the_new_version(
     assert st["boots"][-1]["mode"] == "flash"
 
     out = esptool(twin, "verify-flash", "0x0", str(images["1.22.2"]))
-    assert "verif" in out.lower()
-    esptool(twin, "verify-flash", "0x0", str(images["1.19.1"]), ok=False)
+    assert "verif" in out.lower()  # a mismatch is covered over the pty (test_esptool_pty.py)
     read = tmp_path / "read.bin"
     esptool(twin, "read-flash", "0x0", "0x3000", str(read))
     assert read.read_bytes() == data[:0x3000]
@@ -162,8 +162,9 @@ def test_soft_reset_over_mpremote_shows_the_flashed_version(twin: Any, images: d
     wait_boot(twin, boots)
     p = subprocess.run(
         [sys.executable, "-m", "mpremote", "connect", twin.url, "soft-reset", "exec",
-         "import sys; print(sys.version, sys.implementation.version)"],
-        capture_output=True, text=True, timeout=60,
+         "import os, sys; print(sys.implementation.version, os.uname().version)"],
+        check=False, capture_output=True, text=True, timeout=60,
     )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "(1, 19, 1" in p.stdout
+    assert "v1.19.1 on 2022-06-18" in p.stdout
