@@ -88,7 +88,9 @@ class BoardPins:
         return tuple(out)
 
     def levels(self, pins: list[int]) -> list[int]:
-        return [int(v) for v in self.call(f"dg_levels({pins})", 5.0)]  # type: ignore[union-attr]
+        """One read of each pin as an input with pull-up (a probe's unpulled pad floats)."""
+        got = self.call(f"dg_windows({pins}, 1, 0)", 5.0)
+        return [int(v) for v in got]  # type: ignore[union-attr]
 
     def rest(self) -> None:
         p = self.profile
