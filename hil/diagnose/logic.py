@@ -79,7 +79,8 @@ REPAIRS: dict[str, str] = {
     "broken-wire-button-rail": "Replace W2, the jumper from the button to the GND rail.",
     "broken-wire-d5": "Replace W1, the jumper from D5 to the button.",
     "wrong-pin": "Move W1 from D2 to D5.",
-    "strap-pin": "Move W1 from D3 (GPIO0, a boot strap) to D5.",
+    "strap-pin": ("Move W1 from D3 (GPIO0, a boot strap: the button held at reset enters the "
+                  "bootloader) to D5."),
     "intermittent": "Replace the push button: its contact is worn and closes only sometimes.",
     "no-pullup": "Give D5 a pull-up: Pin(14, Pin.IN, Pin.PULL_UP), or a 10 kOhm resistor to 3V3.",
     "stuck-led": "The LED pin does not follow what is written: replace the board (damaged output).",
