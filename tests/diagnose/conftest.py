@@ -90,14 +90,19 @@ class TwinOperator:
     """A scripted person: performs each prompt through the twin's control endpoint.
 
     ``skip``: prompt keywords whose first occurrence the operator ignores (a
-    skipped or botched action); the diagnosis must ask again, not conclude.
+    skipped action); ``wrong``: prompt keywords whose first occurrence the
+    operator answers with a jumper in the wrong place. The diagnosis must ask
+    again, not conclude.
     """
 
     # (keyword in the prompt, action); the first match wins, so the more
     # specific phrases come first.
-    def __init__(self, control_url: str, skip: tuple[str, ...] = ()) -> None:
+    def __init__(self, control_url: str, skip: tuple[str, ...] = (),
+                 wrong: dict[str, tuple[str, str]] | None = None) -> None:
         self.url = control_url
         self.skip = list(skip)
+        # prompt keyword -> the jumper (a, b) the operator wrongly connects instead, once
+        self.wrong = dict(wrong or {})
         self.prompts: list[str] = []
         self.jumpers: list[tuple[str, str]] = []
         self.live_reads = 0
@@ -144,6 +149,9 @@ class TwinOperator:
             if key in text:
                 if key in self.skip:
                     self.skip.remove(key)  # botch it once
+                    return
+                if key in self.wrong:
+                    self._wire(*self.wrong.pop(key), True)  # the wrong hole, once
                     return
                 action()
                 return

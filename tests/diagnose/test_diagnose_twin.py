@@ -120,6 +120,22 @@ def test_a_skipped_operator_action_is_asked_again(fault: str, skip: str, twins,
     assert not op.skip  # the botched step really happened
 
 
+@pytest.mark.parametrize("fault,keyword,jumper", [
+    ("broken-wire-button-rail", "connect a jumper from D5 straight to a GND pin", ("D5", "ROW_B")),
+    ("split-rail", "connect a jumper from D5 straight to a GND pin", ("D5", "RAIL_FAR")),
+    ("dead-button", "connect a jumper from the button's row A", ("ROW_B", "GND")),
+], ids=["d5-to-row-b", "d5-to-dead-rail", "row-b-instead-of-row-a"])
+def test_a_wrong_operator_action_is_asked_again(fault: str, keyword: str, jumper, twins,
+                                                no_probes_profile: Path) -> None:
+    twin = twins.get(fault)
+    op = TwinOperator(twin.control_url, wrong={keyword: jumper})
+    with Repl(twin.url) as repl:
+        run = run_guided(repl, load_profile(no_probes_profile), op, period_ms=PERIOD)
+    assert run.verdict.verdict == fault, (op.prompts, run.verdict.evidence)
+    assert sum(keyword in p for p in op.prompts) >= 2, op.prompts
+    assert not op.wrong
+
+
 def test_guided_shows_live_readings(twins, no_probes_profile: Path) -> None:
     twin = twins.get("split-rail")
     op = TwinOperator(twin.control_url)
