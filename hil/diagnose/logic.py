@@ -378,8 +378,14 @@ def decide(readings: Readings) -> Verdict:
     key = telling_step(fits, obs)
     step = STEP_TEXT.get(key) if key else None
     names = fits
-    repair = ("One of: " + " / ".join(f"{n}: {REPAIRS[n]}" for n in names))
+    options = [f"{_lower_first(REPAIRS[n].rstrip('.'))} ({n})" for n in names]
+    repair = "Either " + ", or ".join(options)
+    repair += f"; to know which, {step}." if step else "."
     return Verdict("ambiguous", names, repair, step, ev, also, next_observation=key)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def explain_button_failure(readings: Readings) -> str:
