@@ -56,23 +56,26 @@ class WaitMeter:
         orig_wait = rfc.TelnetSubnegotiation.wait
         meter = self
 
-        def reconf(self_, *a, **k):  # type: ignore[no-untyped-def]
-            # _reconfigure_port sends 4 subnegotiations and polls until all are acked
-            t = time.monotonic()
-            try:
-                return orig_reconf(self_, *a, **k)
-            finally:
-                meter.count += 1
-                meter.seconds += time.monotonic() - t
+        depth = [0]
 
-        def wait(self_, *a, **k):  # type: ignore[no-untyped-def]
-            t = time.monotonic()
-            try:
-                return orig_wait(self_, *a, **k)
-            finally:
-                meter.count += 1
-                meter.seconds += time.monotonic() - t
+        def timed(orig):  # type: ignore[no-untyped-def]
+            # Count only the outermost wait: _reconfigure_port itself waits for the
+            # flow-control SET_CONTROL ack through TelnetSubnegotiation.wait.
+            def wrapper(self_, *a, **k):  # type: ignore[no-untyped-def]
+                depth[0] += 1
+                t = time.monotonic()
+                try:
+                    return orig(self_, *a, **k)
+                finally:
+                    depth[0] -= 1
+                    if depth[0] == 0:
+                        meter.count += 1
+                        meter.seconds += time.monotonic() - t
 
+            return wrapper
+
+        reconf = timed(orig_reconf)
+        wait = timed(orig_wait)
         rfc.Serial._reconfigure_port = reconf
         rfc.TelnetSubnegotiation.wait = wait
         try:
