@@ -8,3 +8,7 @@ from importlib.metadata import entry_points
 
 if not any(ep.name == "hil" for ep in entry_points(group="pytest11")):
     pytest_plugins = ["fixtures.plugin"]
+
+# The project's tests of the suite (tests/suite) drive pytest itself; pytest only
+# accepts `pytest_plugins` in the rootdir conftest.
+pytest_plugins = ["pytester"]

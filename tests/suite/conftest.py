@@ -1,3 +1,2 @@
 """Tests of the on-board suite and its pytest plugin."""
 
-pytest_plugins = ["pytester"]
