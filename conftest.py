@@ -6,9 +6,8 @@ Only a checkout used without `pip install -e .` loads the plugin from here.
 
 from importlib.metadata import entry_points
 
-if not any(ep.name == "hil" for ep in entry_points(group="pytest11")):
-    pytest_plugins = ["fixtures.plugin"]
-
-# The project's tests of the suite (tests/suite) drive pytest itself; pytest only
-# accepts `pytest_plugins` in the rootdir conftest.
+# pytester: the project's tests of the suite (tests/suite) drive pytest itself, and
+# pytest accepts `pytest_plugins` only in the rootdir conftest.
 pytest_plugins = ["pytester"]
+if not any(ep.name == "hil" for ep in entry_points(group="pytest11")):
+    pytest_plugins.append("fixtures.plugin")
