@@ -19,6 +19,7 @@ import time
 import tty
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from esptool.targets.esp8266 import ESP8266ROM
@@ -317,3 +318,28 @@ def test_chip_auto_detects_an_esp8266(bridge: PtyBridge) -> None:
     p = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=TIMEOUT)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "Detecting chip type... ESP8266" in p.stdout
+
+
+# -- through a whole Twin's pty (its UART pacing, the SYNC heuristic, the interpreter) -------
+
+
+def test_twin_pty_write_flash_then_the_new_version_runs(twin: Any, tmp_path: Path) -> None:
+    img = tmp_path / "fw.bin"
+    img.write_bytes(make_image("1.20.0", irom_size=0x1000))
+    boots = twin.state()["boot_count"]
+    p = subprocess.run([*ESPTOOL, "--chip", "esp8266", "--port", twin.pty, "--before", "no-reset",
+                        "write-flash", "0x0", str(img)],
+                       check=False, capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Hash of data verified" in p.stdout
+    # Closing the pty after the loader session = the operator's RST: flash boot.
+    deadline = time.monotonic() + 10
+    while not (twin.state()["boot_count"] > boots + 1 and twin.state()["boot"] == "micropython"):
+        assert time.monotonic() < deadline, twin.state()
+        time.sleep(0.05)
+    assert twin.state()["firmware"]["version"] == "v1.20.0"
+    r = subprocess.run([sys.executable, "-m", "mpremote", "connect", twin.pty, "exec",
+                        "import os; print(os.uname().version)"],
+                       check=False, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "v1.20.0 on 2023-04-26" in r.stdout
