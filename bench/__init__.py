@@ -1,0 +1,1 @@
+"""Benchmarks: timing and memory goals are shown here, never asserted in tests."""
