@@ -117,19 +117,24 @@ def stop_app(repl: Repl) -> bool:
     if repl.state is State.RUNNING:
         repl.interrupt()
         return True
-    running = True
     try:
-        seen = _ctrl_c(repl)
+        seen = _key(repl, b"\x03", "Ctrl-C")
         running = b"KeyboardInterrupt" in seen
     except BoardTimeoutError:
-        running = True  # no prompt came back at once: something held the board
+        # No prompt: a program ignoring Ctrl-C, or a raw REPL left behind by a
+        # tool (Ctrl-C there is silent; Ctrl-B leaves it and prints the banner).
+        try:
+            seen = _key(repl, b"\x02", "Ctrl-B")
+            running = b"KeyboardInterrupt" in seen
+        except BoardTimeoutError:
+            running = True
     repl.ensure_friendly_idle()
     return running
 
 
-def _ctrl_c(repl: Repl) -> bytes:
-    repl.write(b"\x03")
-    return repl.read_until(b">>> ", INTERRUPT_WAIT, "waiting for the prompt after Ctrl-C")
+def _key(repl: Repl, key: bytes, name: str) -> bytes:
+    repl.write(key)
+    return repl.read_until(b">>> ", INTERRUPT_WAIT / 2, f"waiting for the prompt after {name}")
 
 
 def restore_app(repl: Repl, was_running: bool) -> None:

@@ -68,6 +68,10 @@ def test_auto_json_gives_the_catalogue_verdict(fault: str, twins, tmp_path: Path
     if pair:
         assert out["next_step"]
     assert svg.exists() and out["picture"] == str(svg)
+    landing = {"wrong-pin": "D2", "strap-pin": "D3"}.get(fault)
+    if landing:  # "exact, naming D2" (bench.md): the repair and the evidence name the pin
+        assert f"Move W1 from {landing}" in out["repair"]
+        assert any(f"dropped: {landing}" in s["reading"] for s in out["evidence"])
     assert twin.state()["shorts"] == []  # the probes never fought a pin
 
 
