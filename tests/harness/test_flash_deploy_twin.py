@@ -138,6 +138,9 @@ def test_flashing_a_held_port_is_board_busy(fresh_twin, tmp_path: Path) -> None:
 
     img = twin_image(tmp_path, "v1.22.0")
     with Repl(fresh_twin.pty) as r:
+        # In use first: the twin counts pty clients through inotify, which merges
+        # two IN_OPEN events that arrive before it reads them (see the report).
+        r.ensure_friendly_idle()
         with pytest.raises(PortBusyError, match="board busy"):
             flash_firmware(fresh_twin.pty, img, mode="always")
         assert r.version() == "v1.24.1"  # the session was not disturbed, nothing written
