@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from hil.bench import BenchProfile
-from hil.diagnose.logic import (MODELS, Readings, Sample, Verdict, candidates, decide,
-                                telling_step)
-from hil.diagnose.probe import PERIOD_MS, BoardPins, _collect, label, restore_app, stop_app
+from hil.diagnose.logic import Readings, Sample, Verdict, candidates, decide, telling_step
+from hil.diagnose.probe import PERIOD_MS, BoardPins, label, probe_readings, restore_app, stop_app
 from hil.errors import HilError
 from hil.repl import Repl
 
@@ -175,7 +174,7 @@ class _Session:
         if key == "pressed":
             self.remove_jumper()
             s = self.ask_observation(
-                f"press and hold the button (keep holding until I say release).", 1,
+                "press and hold the button (keep holding until I say release).", 1,
                 self.d5_window,
                 f"{btn} still reads 1 while the button should be held: press it all the way "
                 f"down and hold it.")
@@ -216,7 +215,7 @@ class _Session:
             self.r = dataclasses.replace(self.r, d5_row_a_grounded=s, row_a_dropped=self._dropped)
             self.jumper = ("ROW_A", "GND")
             self.remove_jumper_after_row_a(s)
-            self.pins.rest()  # free pins unpulled again (see probe._collect)
+            self.pins.rest()  # free pins unpulled again (see probe.probe_readings)
         elif key == "w1_pulled":
             self.remove_jumper()
             s = self.ask_observation(
@@ -319,7 +318,7 @@ def run_guided(repl: Repl, profile: BenchProfile, operator: Operator, *,
         pins.load()
         session: _Session | None = None
         try:
-            readings = _collect(pins, profile, None)
+            readings = probe_readings(pins, profile, None)
             session = _Session(pins, profile, operator, readings)
             try:
                 session.resolve()
@@ -396,5 +395,10 @@ class TerminalOperator:
                 view.update(table())
 
 
-__all__ = ["GuidedRun", "Operator", "OperatorGaveUp", "TerminalOperator", "run_guided",
-           "MODELS"]
+__all__ = [
+    "GuidedRun",
+    "Operator",
+    "OperatorGaveUp",
+    "TerminalOperator",
+    "run_guided",
+]

@@ -114,7 +114,7 @@ class Sample:
             raise ValueError("a Sample needs at least one read")
 
     @classmethod
-    def of(cls, text: str | bytes | list[int] | tuple[int, ...]) -> "Sample":
+    def of(cls, text: str | bytes | list[int] | tuple[int, ...]) -> Sample:
         """From "0101..." text, bytes of 0/1, or a sequence of ints."""
         if isinstance(text, str):
             return cls(tuple(int(c) for c in text if c in "01"))

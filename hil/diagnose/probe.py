@@ -157,13 +157,14 @@ def collect_readings(repl: Repl, profile: BenchProfile, *, window: int = 50,
     pins = BoardPins(repl, profile, window, period_ms)
     pins.load()
     try:
-        return _collect(pins, profile, press)
+        return probe_readings(pins, profile, press)
     finally:
         pins.rest()
 
 
-def _collect(pins: BoardPins, profile: BenchProfile,
-             press: Callable[[bool], None] | None) -> Readings:
+def probe_readings(pins: BoardPins, profile: BenchProfile,
+                   press: Callable[[bool], None] | None) -> Readings:
+    """The readings the probes can take (device code already loaded); pins left as used."""
     notes: list[str] = []
     d5 = profile.button.gpio
     free = profile.free_gpios()

@@ -185,7 +185,7 @@ def test_real_console_script_text_output(twins, tmp_path: Path) -> None:
     svg = tmp_path / "pic.svg"
     proc = subprocess.run(
         [sys.executable, "-m", "hil.cli", "diagnose", "--port", twin.url, "--picture", str(svg)],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert "verdict: broken-wire-button-rail" in proc.stdout
     assert "repair: Replace W2" in proc.stdout

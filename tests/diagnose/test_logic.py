@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from hil.diagnose.logic import (FAULT_NAMES, LedReadback, Readings, Sample, decide,
-                                explain_button_failure)
+from hil.diagnose.logic import (
+    FAULT_NAMES,
+    LedReadback,
+    Readings,
+    Sample,
+    decide,
+    explain_button_failure,
+)
 
 N = 50
 ONE, ZERO = Sample((1,) * N), Sample((0,) * N)
