@@ -29,6 +29,9 @@ pytestmark = [pytest.mark.twin, pytest.mark.timeout(120)]
 # (the console-script test below runs with the defaults).
 FAST = ["--period-ms", "2"]
 PERIOD = 2
+# The installed console script (pyproject [project.scripts]), else the module.
+_SCRIPT = Path(sys.executable).with_name("hil")
+HIL = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hil.cli"]
 PAIR_ROTATED = ["button-rotated", "short-to-gnd"]
 PAIR_RAIL = ["broken-wire-rail-gnd", "split-rail"]
 # bench.md, "The fault catalogue": fault -> (unattended verdict, candidates)
@@ -180,11 +183,12 @@ def _blinks(twin, within: float = 5.0) -> bool:
     return False
 
 
-def test_real_console_script_text_output(twins, tmp_path: Path) -> None:
+def test_real_console_script_text_output_over_the_pty(twins, tmp_path: Path) -> None:
+    """The `hil` console script as a user runs it: no TTY, so unattended; the pty path."""
     twin = twins.get("broken-wire-button-rail")
     svg = tmp_path / "pic.svg"
     proc = subprocess.run(
-        [sys.executable, "-m", "hil.cli", "diagnose", "--port", twin.url, "--picture", str(svg)],
+        [*HIL, "diagnose", "--port", twin.pty, "--picture", str(svg)],
         check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert "verdict: broken-wire-button-rail" in proc.stdout
