@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from hil.errors import BoardTimeoutError
 from hil.waveform import plot
 
 from fixtures import verdicts
 from fixtures.board import Board
 from fixtures.measure import run_app
-from fixtures.press import PressSource
+from fixtures.press import OperatorPress, PressSource
 
 WINDOW = 40  # reads per sampling window, 5 ms apart: a flickering contact shows
 
@@ -49,9 +50,10 @@ def test_press_stops_app(board: Board, press: PressSource, record_property) -> N
         run = run_app(board, window_s=1.2 * cycle + hold + cycle + p.tolerance_s + 1.0,
                       press_at_s=1.2 * cycle, press_s=hold)
     else:
+        assert isinstance(press, OperatorPress)
         board.repl.start("import main\n")
-        press.ask(f"press and hold the button on {p.button} for {1.5 * cycle:.1f} s, "  # type: ignore[attr-defined]
-                  f"then release it")
+        press.ask(f"the app is blinking: press and hold the button on {p.button} for "
+                  f"{1.5 * cycle:.1f} s, then release it")
         run = None
     if run is not None:
         png = plot(run.trace, board.artifact("press.png"), title="press stops the app")
@@ -68,7 +70,7 @@ def test_press_stops_app(board: Board, press: PressSource, record_property) -> N
     else:
         try:
             board.repl.wait(timeout=3 * cycle)
-        except Exception:
+        except BoardTimeoutError:  # still blinking: the press did not stop it
             board.repl.interrupt()
             pytest.fail(f"the app kept blinking after the button on {p.button} was pressed "
                         f"for {1.5 * cycle:.1f} s. " + verdicts.diagnose(board),
