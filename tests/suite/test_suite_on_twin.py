@@ -337,3 +337,26 @@ def test_operator_prompt_works_without_dash_s(twin, runs: Path) -> None:
     assert answered == {"HOLD": True, "RELEASE": True}, text
     assert proc.returncode == 0, text
     assert "1 passed" in text, text
+
+
+UNPLUG_TESTS = '''
+def test_board_unplugged(board):
+    board.session.twin.stop()  # the USB cable comes out mid-test
+    board.repl.exec("print(1)")
+
+def test_after_unplug(board):
+    pass
+'''
+
+
+def test_an_unplugged_board_is_a_bench_error_naming_the_port(
+        pytester: pytest.Pytester) -> None:
+    _twin_class()
+    pytester.makepyfile(test_unplug=UNPLUG_TESTS)
+    result = pytester.runpytest_subprocess("--app-dir", str(ROOT / "firmware"),
+                                           "-p", "no:cacheprovider", timeout=RUN_TIMEOUT)
+    out = result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
+    assert "rfc2217://127.0.0.1:" in out and "bench error during the test" in out, out
+    assert "unknown state since test_unplug.py::test_board_unplugged" in out, out
