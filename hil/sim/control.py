@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -56,19 +57,26 @@ def _field(body: dict[str, Any], key: str, kind: type, default: Any = None) -> A
     return value
 
 
+class _ThreadingHTTPServer6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class ControlServer:
     """A threaded HTTP server on `host:port` (0 = any free port) driving `bench`."""
 
     def __init__(self, bench: Bench, host: str = "127.0.0.1", port: int = 0) -> None:
         self._bench = bench
         handler = self._make_handler()
-        self._httpd = ThreadingHTTPServer((host, port), handler)
+        server_class = _ThreadingHTTPServer6 if ":" in host else ThreadingHTTPServer
+        self._httpd = server_class((host, port), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        if ":" in str(host):
+            host = f"[{host}]"  # IPv6 literal in a URL
         return f"http://{host}:{port}"
 
     def start(self) -> None:

@@ -298,6 +298,8 @@ class Rfc2217Server:
     @property
     def url(self) -> str:
         host, port = self.address
+        if ":" in host:
+            host = f"[{host}]"  # IPv6 literal in a URL
         return f"rfc2217://{host}:{port}"
 
     @property
