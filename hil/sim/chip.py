@@ -16,6 +16,8 @@ Known behaviours modelled (protocols.md §1.6, §2; esptool reset.py; NodeMCU sc
   ``\\r\\n ets Jan  8 2013,rst cause:N, boot mode:(3,6)\\r\\n\\r\\n`` (download:
   ``(1,7)``); rst cause 1 = power-on, 2 = EN pin / software restart. Then the
   loader (autobauding to 115200) or the firmware at 115200.
+- machine.reset() (the interpreter's on_exit("reset")) is a software restart,
+  rst cause 2; a firmware crash is followed by a watchdog reset, rst cause 4.
 - An image that does not boot (erased, bad magic, bad checksum) makes the ROM
   print its failure and halt; the watchdog resets it, so the messages repeat
   (every ``BOOT_LOOP_PERIOD`` s) and no REPL ever appears.
