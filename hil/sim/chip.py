@@ -162,6 +162,8 @@ class Esp8266:
     def press_reset(self, flash: bool = False) -> None:
         """The board's RST button, optionally with FLASH (GPIO0 to GND) held."""
         with self._lock:
+            if self._in_reset:
+                return  # the auto-reset transistor holds EN low: RST changes nothing
             self._pty_download = False
             self._boot(cause=2, force_download=flash)
 
