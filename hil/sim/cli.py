@@ -94,13 +94,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"hil sim: could not start the twin: {e}", file=sys.stderr)
         return 3
     try:
-        info = {"pty": twin.pty, "url": twin.url, "control": twin.control_url}
+        # `pty:` is always the real /dev/pts/N; the stable symlink gets a line of its own,
+        # so scripts that parse `pty:` see the same thing with or without --link.
+        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url}
+        if args.link:
+            info["link"] = str(args.link)
         if args.json:
             print(json.dumps(info))
         else:
-            print(f"pty: {info['pty']}")
-            print(f"url: {info['url']}")
-            print(f"control: {info['control']}")
+            for key, value in info.items():
+                print(f"{key}: {value}")
         sys.stdout.flush()
         while not stop.wait(3600):
             pass

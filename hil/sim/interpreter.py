@@ -287,7 +287,10 @@ class MicroPythonProcess:
         env = dict(os.environ)
         env.pop("MICROPYPATH", None)
         try:
-            pid = os.posix_spawn(self.executable, argv, env, file_actions=actions)
+            # A session of its own: a Ctrl-C typed at the terminal running `hil sim` (or
+            # pytest) must stop the host, not raise KeyboardInterrupt on the virtual board;
+            # only the UART's interrupt char (our own SIGINT) may do that.
+            pid = os.posix_spawn(self.executable, argv, env, file_actions=actions, setsid=True)
         finally:
             for fd in (tx_w, req_w, rep_r, err_w):
                 os.close(fd)
