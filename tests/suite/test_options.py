@@ -64,3 +64,15 @@ def test_timeout_default_is_set_when_nothing_else_is(project: pytest.Pytester) -
     project.makepyfile(test_u="def test_u(request):\n"
                               "    assert request.config.getoption('timeout') == 7.0\n")
     assert project.runpytest_subprocess("test_u.py", "--timeout", "7").ret == 0
+
+
+def test_a_path_value_in_two_words_is_refused_with_the_fix(project: pytest.Pytester,
+                                                           tmp_path_factory) -> None:
+    """pytest reads `--firmware /elsewhere/fw.bin` as a test path before plugins load."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "fw.bin"
+    elsewhere.write_bytes(b"x")
+    result = project.runpytest_subprocess("--firmware", str(elsewhere))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"write --firmware={elsewhere} (with '=')" in result.stderr.str()
+    # with '=' it is read as the option's value (and the run goes on to collect)
+    assert project.runpytest_subprocess(f"--firmware={elsewhere}", "--co").ret == 0

@@ -117,7 +117,7 @@ def test_pytest_with_no_port_runs_the_whole_suite_on_a_twin_and_passes(runs: Pat
 
 
 def test_the_healthy_twin_passes_over_rfc2217(twin, runs: Path) -> None:
-    run = run_suite(runs, "--port", twin.url)
+    run = run_suite(runs, "--port=" + twin.url)
     assert run.returncode == 0, run.describe()
     assert run.outcomes.pop("test_firmware_version") == "skipped"  # no --firmware given
     assert set(run.outcomes.values()) == {"passed"}, run.describe()
@@ -160,7 +160,7 @@ def test_each_fault_fails_the_right_test_naming_it(twin, runs: Path, case: Case)
 
     twin.set_faults(set=[case.fault], clear=[f for f in FAULTS if f != case.fault])
     try:
-        run = run_suite(runs, "--port", twin.url, select=" or ".join(case.fails + case.passes))
+        run = run_suite(runs, "--port=" + twin.url, select=" or ".join(case.fails + case.passes))
     finally:
         twin.set_faults(clear=[case.fault])
     for name in case.fails:
@@ -186,7 +186,7 @@ def _all_errors(run: SuiteRun) -> None:
 
 
 def test_no_such_port_is_a_bench_error(runs: Path) -> None:
-    run = run_suite(runs, "--port", "/dev/ttyUSB-hil-nonexistent", select=GROUND)
+    run = run_suite(runs, "--port=/dev/ttyUSB-hil-nonexistent", select=GROUND)
     _all_errors(run)
     assert "/dev/ttyUSB-hil-nonexistent" in run.messages[GROUND], run.describe()
 
@@ -196,7 +196,7 @@ def test_busy_port_is_a_bench_error(twin, runs: Path) -> None:
 
     holder = open_port(twin.pty, 115200)  # another program holds the board
     try:
-        run = run_suite(runs, "--port", twin.pty, select=GROUND)
+        run = run_suite(runs, "--port=" + twin.pty, select=GROUND)
     finally:
         holder.close()
     _all_errors(run)
@@ -211,7 +211,7 @@ def test_bad_firmware_is_a_bench_error_and_erases_nothing(twin, runs: Path,
     if content is not None:
         image.write_bytes(content)
     before = _board_files(twin)
-    run = run_suite(runs, "--port", twin.url, "--firmware", str(image), "--flash", "always",
+    run = run_suite(runs, "--port=" + twin.url, "--firmware=" + str(image), "--flash", "always",
                     select=GROUND)
     _all_errors(run)
     assert image.name in run.messages[GROUND], run.describe()
@@ -224,12 +224,12 @@ def test_app_that_does_not_compile_is_refused_and_nothing_uploaded(twin, runs: P
     (app / "main.py").write_text((ROOT / "firmware" / "main.py").read_text()
                                  + "\ndef oops(:\n    pass\n")
     # the healthy app first, so the board has a main.py to keep
-    assert run_suite(runs, "--port", twin.url, select=GROUND).returncode == 0
+    assert run_suite(runs, "--port=" + twin.url, select=GROUND).returncode == 0
     from hil.repl import Repl
 
     with Repl(twin.url) as repl:
         before = repl.fs_sha256("/main.py")
-    run = run_suite(runs, "--port", twin.url, "--app-dir", str(app), select=GROUND)
+    run = run_suite(runs, "--port=" + twin.url, "--app-dir=" + str(app), select=GROUND)
     _all_errors(run)
     assert "main.py" in run.messages[GROUND] and "compile" in run.messages[GROUND].lower(), \
         run.describe()
@@ -250,7 +250,7 @@ def _profile_without_actuator(tmp: Path) -> Path:
 def test_without_actuator_or_person_press_tests_skip_saying_why(twin, runs: Path) -> None:
     profile = _profile_without_actuator(runs)
     assert "press =" not in profile.read_text()
-    run = run_suite(runs, "--port", twin.url, "--bench", str(profile),
+    run = run_suite(runs, "--port=" + twin.url, "--bench=" + str(profile),
                     select=f"{BUTTON} or test_press_stops_app or {GROUND}")
     assert run.outcomes[BUTTON] == "skipped", run.describe()
     assert run.outcomes["test_press_stops_app"] == "skipped", run.describe()
@@ -275,7 +275,7 @@ def test_a_hung_board_is_a_bench_error_and_later_tests_point_at_it(
     _twin_class()
     pytester.makepyfile(test_hang=HANG_TESTS)
     xml = pytester.path / "junit.xml"
-    result = pytester.runpytest_subprocess("--app-dir", str(ROOT / "firmware"),
+    result = pytester.runpytest_subprocess("--app-dir=" + str(ROOT / "firmware"),
                                            "-p", "no:cacheprovider", f"--junitxml={xml}",
                                            timeout=RUN_TIMEOUT)
     out = result.stdout.str()
@@ -300,7 +300,7 @@ def test_operator_prompt_works_without_dash_s(twin, runs: Path) -> None:
     master, slave = os.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "HIL_NO_OPERATOR")}
     cmd = [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
-           "--port", twin.url, "--bench", str(profile), "-k", BUTTON,
+           "--port=" + twin.url, "--bench=" + str(profile), "-k", BUTTON,
            "--basetemp", str(runs / "base-operator")]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
@@ -353,7 +353,7 @@ def test_an_unplugged_board_is_a_bench_error_naming_the_port(
         pytester: pytest.Pytester) -> None:
     _twin_class()
     pytester.makepyfile(test_unplug=UNPLUG_TESTS)
-    result = pytester.runpytest_subprocess("--app-dir", str(ROOT / "firmware"),
+    result = pytester.runpytest_subprocess("--app-dir=" + str(ROOT / "firmware"),
                                            "-p", "no:cacheprovider", timeout=RUN_TIMEOUT)
     out = result.stdout.str()
     outcomes = result.parseoutcomes()
