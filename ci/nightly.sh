@@ -15,9 +15,9 @@ port="${HIL_PORT:-auto}"
 reports="${HIL_REPORTS:-reports}"
 mkdir -p "$reports"
 
-args=(--port "$port" --junitxml "$reports/junit.xml" -o junit_family=xunit2 -rfEs)
-[ -n "${HIL_FIRMWARE:-}" ] && args+=(--firmware "$HIL_FIRMWARE")
-[ -n "${HIL_BENCH:-}" ] && args+=(--bench "$HIL_BENCH")
+args=(--port="$port" --junitxml "$reports/junit.xml" -o junit_family=xunit2 -rfEs)
+[ -n "${HIL_FIRMWARE:-}" ] && args+=(--firmware="$HIL_FIRMWARE")
+[ -n "${HIL_BENCH:-}" ] && args+=(--bench="$HIL_BENCH")
 
 pytest "${args[@]}" "$@" 2>&1 | tee "$reports/pytest.log"
 status=${PIPESTATUS[0]}
