@@ -11,6 +11,14 @@ Known behaviours (protocols.md §5, §6; checked with pyserial 3.5, esptool 5.6,
   know whether a client has the port open: bytes the chip sends while nobody
   listens are lost, as with a closed USB-serial port, and the chip gets a
   hook for "the client closed the port" (see chip.py for the pty heuristics).
+  The events are only a trigger, never counted: inotify merges identical
+  consecutive events that are not read yet (inotify(7), "If successive output
+  inotify events produced on the inotify file descriptor are identical ...
+  a single event is output"), so two quick opens (say, a second client whose
+  exclusive flock then fails with "busy") show as one open and two closes.
+  After any close the twin looks for the slave in every process's
+  /proc/PID/fd (its own slave fd excluded). An open is believed at once: the
+  opener's fd may not be installed yet when the event is read.
 - RFC2217: pyserial's own `PortManager` answers every negotiation at once
   from a duck-typed port object whose `.dtr/.rts/.baudrate` setters drive the
   chip. TCP_NODELAY, or every one of esptool's ~190 reconfigures waits for
@@ -79,7 +87,7 @@ class PtyPort:
         self._slave = -1
         self._inotify = -1
         self._wake_r, self._wake_w = -1, -1
-        self._clients = 0
+        self._client = False  # a client has the slave open (see _any_client)
         self._thread: threading.Thread | None = None
         self.path = ""
 
@@ -125,7 +133,7 @@ class PtyPort:
     @property
     def client_open(self) -> bool:
         """Whether a client has the pty open (seen through inotify; True if unknown)."""
-        return self._inotify < 0 or self._clients > 0
+        return self._inotify < 0 or self._client
 
     # -- HostEndpoint ------------------------------------------------------------------------
 
@@ -181,17 +189,42 @@ class PtyPort:
             _wd, mask, _cookie, length = struct.unpack_from("iIII", data, i)
             i += 16 + length
             if mask & IN_OPEN:
-                self._clients += 1
-                if self._clients == 1 and self._on_client:
-                    self._on_client(True)
+                self._set_client(True)
             elif mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE):
-                self._clients = max(0, self._clients - 1)
-                if self._clients == 0:
-                    # drop what the client left unread: a reopened tty starts empty
-                    with contextlib.suppress(termios.error, OSError):
-                        termios.tcflush(self._slave, termios.TCIOFLUSH)
-                    if self._on_client:
-                        self._on_client(False)
+                self._set_client(self._any_client())
+
+    def _set_client(self, open_: bool) -> None:
+        if open_ == self._client:
+            return
+        self._client = open_
+        if not open_:
+            # drop what the client left unread: a reopened tty starts empty
+            with contextlib.suppress(termios.error, OSError):
+                termios.tcflush(self._slave, termios.TCIOFLUSH)
+        if self._on_client:
+            self._on_client(open_)
+
+    def _any_client(self) -> bool:
+        """Whether any process but the twin's own slave fd has the slave open (/proc/PID/fd)."""
+        own = (os.getpid(), self._slave)
+        try:
+            procs = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+        except OSError:
+            return True  # cannot tell: keep delivering, as before a close was seen
+        for pid in procs:
+            try:
+                fds = os.scandir(f"/proc/{pid}/fd")
+            except OSError:
+                continue  # gone, or another user's process (not visible)
+            with fds:
+                for fd in fds:
+                    try:
+                        target = os.readlink(fd.path)
+                    except OSError:
+                        continue
+                    if target == self.path and (int(pid), int(fd.name)) != own:
+                        return True
+        return False
 
     def _run(self) -> None:
         fds = [self._master, self._wake_r] + ([self._inotify] if self._inotify >= 0 else [])

@@ -249,3 +249,24 @@ def test_firmware_crash_is_followed_by_a_watchdog_reset(tmp_path: Any) -> None:
         assert st["boot"] == "micropython"
         assert st["boots"][-1]["cause"] == 4
     assert firmware_pids() == []  # stopping the twin ended its interpreter
+
+
+def test_busy_second_pty_open_does_not_cut_off_the_first_client(tmp_path: Any) -> None:
+    """inotify merges two quick opens into one event: a busy second open must not
+    make the twin believe the port closed (it would discard the first client's output)."""
+    from hil.sim.twin import Twin
+
+    with Twin(tmp_path / "s") as t:
+        assert wait_state(t, "boot", "micropython")["boot"] == "micropython"
+        for i in range(20):
+            with serial.Serial(t.pty, 115200, timeout=0.1, exclusive=True) as p:
+                with pytest.raises(serial.SerialException):
+                    serial.Serial(t.pty, 115200, timeout=0.1, exclusive=True)
+                if i == 0:
+                    prompt(p)
+                p.write(f"print({i}*7)\r".encode())
+                want = f"{i * 7}\r\n>>> ".encode()
+                got = read_until(p, want)
+                assert want in got, (i, got)
+                assert t.state()["client"]["pty"] is True
+        assert wait_state(t, "client", {"pty": False, "rfc2217": False})["client"]["pty"] is False
