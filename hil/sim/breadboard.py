@@ -64,6 +64,12 @@ BOARD_PULL_DOWN = {15}
 PLACES = ("GND", "RAIL_NEAR", "RAIL_FAR", "ROW_A", "ROW_B")
 JUMPER_PINS = tuple(f"D{i}" for i in range(9))
 NET_NAMES = JUMPER_PINS + PLACES
+# The bench's own wires an operator can pull out and put back (bench.md "The wiring,
+# named"): W1 D5 -> row A, W2 row B -> rail far half, W3 rail near half -> GND, and
+# the bridge between the rail's halves. Pulling one is what the guided diagnosis asks
+# for ("pull W1 out of the board"); putting it back restores the wiring the faults
+# leave (a broken wire put back is still broken).
+BENCH_WIRES = ("W1", "W2", "W3", "BRIDGE")
 
 
 class PinBus(Protocol):
@@ -129,6 +135,7 @@ class Breadboard:
         self._pressed = False
         self._jumpers: set[frozenset[str]] = set()
         self._jumper_names: dict[frozenset[str], tuple[str, str]] = {}
+        self._pulled: set[str] = set()  # bench wires out of the breadboard
         self._active_shorts: set[tuple[str, ...]] = set()
         self.shorts: list[dict[str, object]] = []
         self._led_level: dict[int, int] = {}
@@ -179,8 +186,12 @@ class Breadboard:
     def pressed(self) -> bool:
         return self._pressed
 
-    def wire(self, a: str, b: str, connect: bool = True) -> None:
-        """Connect (or remove) an operator's jumper wire between two nets, e.g. D5 and GND."""
+    def wire(self, a: str, b: str | None = None, connect: bool = True) -> None:
+        """Connect (or remove) an operator's jumper wire between two nets, e.g. D5 and GND;
+        with `b` None, `a` names one of the bench's own wires (see `bench_wire`)."""
+        if b is None:
+            self.bench_wire(a, connect)
+            return
         na, nb = _node_of_net(a), _node_of_net(b)
         if na == nb:
             raise SimUsageError(f"a jumper from {a} to {b} joins a net to itself")
@@ -193,6 +204,24 @@ class Breadboard:
                 self._jumpers.discard(key)
                 self._jumper_names.pop(key, None)
             self._update()
+
+    def bench_wire(self, name: str, connect: bool = True) -> None:
+        """Put back (`connect`) or pull out one of the bench's wires: W1, W2, W3, BRIDGE."""
+        n = name.strip().upper()
+        if n not in BENCH_WIRES:
+            raise SimUsageError(f"unknown bench wire {name!r}; bench wires: {', '.join(BENCH_WIRES)}")
+        with self._lock:
+            if connect:
+                self._pulled.discard(n)
+            else:
+                self._pulled.add(n)
+            self._update()
+
+    @property
+    def bench_wires(self) -> dict[str, bool]:
+        """Which bench wires are in the breadboard (True) or pulled out (False)."""
+        with self._lock:
+            return {n: n not in self._pulled for n in BENCH_WIRES}
 
     def set_faults(self, set_: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:
         """Add and remove faults (all names checked first); returns the active faults."""
@@ -238,6 +267,7 @@ class Breadboard:
                     {"a": self._jumper_names[k][0], "b": self._jumper_names[k][1]}
                     for k in sorted(self._jumpers, key=lambda k: self._jumper_names[k])
                 ],
+                "bench_wires": self.bench_wires,
                 "button": {"pressed": self._pressed, "solenoid": self._solenoid_on()},
                 "shorts": [dict(s) for s in self.shorts],
             }
@@ -263,13 +293,14 @@ class Breadboard:
             nets.find(_pad(g))
         for place in PLACES:
             nets.find(place)
-        if w.w1_pad is not None:
+        out = self._pulled
+        if w.w1_pad is not None and "W1" not in out:
             nets.join(_pad(w.w1_pad), "ROW_A")
-        if w.w2:
+        if w.w2 and "W2" not in out:
             nets.join("ROW_B", "RAIL_FAR")
-        if w.w3:
+        if w.w3 and "W3" not in out:
             nets.join("RAIL_NEAR", "GND")
-        if w.bridge:
+        if w.bridge and "BRIDGE" not in out:
             nets.join("RAIL_NEAR", "RAIL_FAR")
         nets.join(_pad(P1_STIMULUS), "ROW_A")
         nets.join(_pad(P2_GROUND_SENSE), "ROW_B")

@@ -4,6 +4,7 @@
 |---|---|---|---|
 | POST | /button | {"pressed": true/false} | press or release the stop button |
 | POST | /wire | {"a": "D5", "b": "GND", "connect": true/false} | an operator's jumper wire |
+| POST | /wire | {"wire": "W1", "connect": true/false} | put back / pull out a bench wire (W1 W2 W3 BRIDGE) |
 | POST | /faults | {"set": [...], "clear": [...]} | switch faults (unknown name: 400 + valid names) |
 | POST | /reset | {"flash": false} | the board's RST button, optionally with FLASH held |
 | GET | /state | | pins, LED history, faults, wires, button, boot state, firmware, shorts |
@@ -20,6 +21,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
+from hil.sim.breadboard import BENCH_WIRES
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, UnknownFaultError
 
@@ -30,7 +32,7 @@ MAX_BODY = 64 * 1024
 
 class Bench(Protocol):
     def press(self, pressed: bool) -> None: ...
-    def wire(self, a: str, b: str, connect: bool = True) -> None: ...
+    def wire(self, a: str, b: str | None = None, connect: bool = True) -> None: ...
     def set_faults(self, set: list[str] = ..., clear: list[str] = ...) -> list[str]: ...
     def state(self) -> dict[str, Any]: ...
     def reset(self, flash: bool = False) -> None: ...
@@ -104,10 +106,20 @@ class ControlServer:
             b.press(pressed)
             return 200, {"pressed": pressed}
         if method == "POST" and path == "/wire":
-            a, c = _field(body, "a", str), _field(body, "b", str)
             connect = body.get("connect", True)
             if not isinstance(connect, bool):
                 raise _HttpError(400, {"error": "'connect' must be true or false"})
+            if "wire" in body:
+                if "a" in body or "b" in body:
+                    raise _HttpError(400, {"error": "give either 'wire' (a bench wire) or 'a' and 'b' (a jumper)"})
+                name = _field(body, "wire", str)
+                if name.strip().upper() not in BENCH_WIRES:
+                    raise _HttpError(
+                        400, {"error": f"unknown bench wire {name!r}", "valid": list(BENCH_WIRES)}
+                    )
+                b.wire(name, None, connect)
+                return 200, {"wire": name.strip().upper(), "connect": connect}
+            a, c = _field(body, "a", str), _field(body, "b", str)
             b.wire(a, c, connect)
             return 200, {"a": a, "b": c, "connect": connect}
         if method == "POST" and path == "/faults":

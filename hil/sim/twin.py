@@ -169,8 +169,17 @@ class Twin:
     def press(self, pressed: bool = True) -> None:
         self._board().press(pressed)
 
-    def wire(self, a: str, b: str, connect: bool = True) -> None:
+    def wire(self, a: str, b: str | None = None, connect: bool = True) -> None:
+        """A jumper between nets `a` and `b`; with `b` None, `a` is a bench wire (W1 W2 W3 BRIDGE)."""
         self._board().wire(a, b, connect)
+
+    def pull_wire(self, name: str) -> None:
+        """Pull one of the bench's own wires (W1, W2, W3, BRIDGE) out of the breadboard."""
+        self._board().bench_wire(name, False)
+
+    def insert_wire(self, name: str) -> None:
+        """Put a pulled bench wire back where it was (a broken wire stays broken)."""
+        self._board().bench_wire(name, True)
 
     def set_faults(self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:
         return self._board().set_faults(list(set), list(clear))

@@ -138,3 +138,39 @@ def test_every_fault_has_a_one_line_description() -> None:
     assert len(FAULTS) == 12
     for f in FAULTS.values():
         assert f.description and "\n" not in f.description
+
+
+def test_pulled_bench_wires_change_the_nets_and_put_back_restores() -> None:
+    bb = bench()  # the ok bench, probes as inputs with pull-ups
+    bb.wire("W2", connect=False)
+    assert bb.read(13) == 1  # P2: row B no longer reaches the rail
+    bb.wire("W2", connect=True)
+    assert bb.read(13) == 0
+    bb.bench_wire("BRIDGE", False)
+    assert bb.read(5) == 1  # P3: the far half floats, as with split-rail
+    bb.bench_wire("BRIDGE", True)
+    bb.bench_wire("W3", False)
+    assert (bb.read(5), bb.read(13)) == (1, 1)
+    bb.bench_wire("W3", True)
+    assert (bb.read(5), bb.read(13)) == (0, 0)
+    assert bb.state()["bench_wires"] == {"W1": True, "W2": True, "W3": True, "BRIDGE": True}
+
+
+@pytest.mark.parametrize("fault, w1_out", [("button-rotated", 1), ("short-to-gnd", 0)])
+def test_w1_pulled_out_separates_button_rotated_from_short_to_gnd(fault: str, w1_out: int) -> None:
+    bb = bench(fault)
+    assert bb.read(14) == 0
+    bb.bench_wire("W1", False)
+    assert bb.read(14) == w1_out
+    bb.bench_wire("W1", True)
+    assert bb.read(14) == 0
+
+
+def test_putting_back_a_broken_wire_keeps_it_broken_and_unknown_wire_is_an_error() -> None:
+    bb = bench("broken-wire-d5")
+    bb.bench_wire("W1", False)
+    bb.bench_wire("W1", True)
+    bb.configure(12, "od", False, 0)  # P1 pulls row A low
+    assert bb.read(14) == 1
+    with pytest.raises(SimUsageError, match="W1, W2, W3, BRIDGE"):
+        bb.bench_wire("W9", False)

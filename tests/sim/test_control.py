@@ -122,3 +122,25 @@ def test_hil_sim_list_faults_and_unknown_fault() -> None:
     assert [line.split()[0] for line in r.stdout.splitlines()] == list(FAULTS)
     r = subprocess.run([hil, "sim", "--fault", "bent-pin"], check=False, capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "split-rail" in r.stderr
+
+
+def test_bench_wire_pull_and_put_back(twin: Any) -> None:
+    assert call(twin, "GET", "/state")[1]["bench_wires"] == {"W1": True, "W2": True, "W3": True, "BRIDGE": True}
+    assert call(twin, "POST", "/wire", {"wire": "w1", "connect": False}) == (200, {"wire": "W1", "connect": False})
+    assert call(twin, "GET", "/state")[1]["bench_wires"]["W1"] is False
+    assert twin.state()["wires"] == []  # operator jumpers are listed apart
+    call(twin, "POST", "/wire", {"wire": "W1", "connect": True})
+    assert twin.state()["bench_wires"]["W1"] is True
+    twin.pull_wire("BRIDGE")
+    assert call(twin, "GET", "/state")[1]["bench_wires"]["BRIDGE"] is False
+    twin.wire("BRIDGE", connect=True)
+    assert twin.state()["bench_wires"]["BRIDGE"] is True
+
+
+def test_bench_wire_unknown_or_mixed_with_a_jumper_is_400(twin: Any) -> None:
+    status, body = call(twin, "POST", "/wire", {"wire": "W4", "connect": False})
+    assert status == 400
+    assert body["valid"] == ["W1", "W2", "W3", "BRIDGE"]
+    status, body = call(twin, "POST", "/wire", {"wire": "W1", "a": "D5", "b": "GND"})
+    assert status == 400
+    assert "either" in body["error"]

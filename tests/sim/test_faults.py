@@ -166,3 +166,39 @@ def test_push_pull_high_against_the_pressed_button_is_reported_as_a_short(bench:
     assert level == 0
     shorts = twin.state()["shorts"][before:]
     assert shorts and shorts[0]["high"] == ["D6"] and "GND" in shorts[0]["pins"]
+
+
+@pytest.mark.parametrize(
+    "fault, with_w1_out", [("button-rotated", [1]), ("short-to-gnd", [0])], ids=["button-rotated", "short-to-gnd"]
+)
+def test_pulling_w1_tells_button_rotated_from_short_to_gnd(
+    bench: tuple[Any, Board], fault: str, with_w1_out: list[int]
+) -> None:
+    """The guided step "pull W1 out of the board": the short through the button goes
+    away with W1, a short at the board stays (bench.md, the fault catalogue)."""
+    import json
+    import urllib.request
+
+    twin, board = bench
+
+    def post_wire(connect: bool) -> None:
+        body = json.dumps({"wire": "W1", "connect": connect}).encode()
+        req = urllib.request.Request(twin.control_url + "/wire", data=body, method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert json.loads(r.read()) == {"wire": "W1", "connect": connect}
+
+    twin.set_faults(set=[fault], clear=list(twin.state()["faults"]))
+    try:
+        assert board.run("print(s(b))") == [[0]]
+        post_wire(False)  # over HTTP
+        assert twin.state()["bench_wires"]["W1"] is False
+        assert board.run("print(s(b))") == [with_w1_out]
+        post_wire(True)
+        assert board.run("print(s(b))") == [[0]]
+        twin.pull_wire("W1")  # the same through the Python API
+        assert board.run("print(s(b))") == [with_w1_out]
+        twin.insert_wire("W1")
+        assert board.run("print(s(b))") == [[0]]
+    finally:
+        twin.insert_wire("W1")
+        twin.set_faults(clear=[fault])
