@@ -44,7 +44,7 @@ class Trace:
             last = v
         return out
 
-    def select(self, channels: tuple[int, ...]) -> "Trace":
+    def select(self, channels: tuple[int, ...]) -> Trace:
         """The same record with only ``channels`` (renumbered from 0)."""
         changes: list[tuple[int, int]] = []
         for t, mask in self.changes:

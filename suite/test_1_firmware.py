@@ -7,9 +7,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from hil.deploy import app_files
-
 from fixtures.board import Board
+from hil.deploy import app_files
 
 
 def test_firmware_version(board: Board, firmware_image) -> None:

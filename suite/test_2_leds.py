@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from hil.waveform import check_blink, plot, write_vcd
-
 from fixtures import verdicts
 from fixtures.board import Board
 from fixtures.measure import run_app
+from hil.waveform import check_blink, plot, write_vcd
 
 CYCLES = 3.5  # whole cycles to watch: several half cycles of each LED
 

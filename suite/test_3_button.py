@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from hil.errors import BoardTimeoutError
-from hil.waveform import plot
-
 from fixtures import verdicts
 from fixtures.board import Board
 from fixtures.measure import run_app
 from fixtures.press import OperatorPress, PressSource
+from hil.errors import BoardTimeoutError
+from hil.waveform import plot
 
 WINDOW = 40  # reads per sampling window, 5 ms apart: a flickering contact shows
 

@@ -42,8 +42,6 @@ def test_ground_path(board: Board) -> None:
     windows = board.call(f"windows({[r.gpio for r in probes]}, 40, 5)")
     bad = [f"{r} read {_fmt(w)}" for r, w in zip(probes, windows) if set(w) != {0}]
     if bad:
-        p2 = windows[0] if p.ground_sense is not None else None
-        p3 = windows[-1] if p.rail_sense is not None else None
         pytest.fail("ground path: " + "; ".join(bad) + " (want 0: a pull-up input reads 0 "
                     "only through a whole path to GND). "
                     + verdicts.diagnose(board), pytrace=False)

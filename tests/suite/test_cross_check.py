@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from hil.waveform import check_blink
-
 from fixtures.board import Board
 from fixtures.measure import run_app
 from fixtures.options import HilOptions
 from fixtures.session import BenchSession
+from hil.waveform import check_blink
 
 ROOT = Path(__file__).resolve().parents[2]
 
