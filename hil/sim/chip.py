@@ -18,6 +18,11 @@ Known behaviours modelled (protocols.md §1.6, §2; esptool reset.py; NodeMCU sc
   loader (autobauding to 115200) or the firmware at 115200.
 - machine.reset() (the interpreter's on_exit("reset")) is a software restart,
   rst cause 2; a firmware crash is followed by a watchdog reset, rst cause 4.
+- MicroPython's uart_init (ports/esp8266/uart.c uart_config: UART_RXFIFO_RST)
+  resets the RX FIFO when it reprograms UART0 to 115200 once the ROM text is
+  out: bytes a host sends during the ROM's 74880-baud boot text (garbled at
+  that rate) never reach the REPL. A reset also drops the UART settings a
+  previous boot had queued (its baud change no longer applies).
 - An image that does not boot (erased, bad magic, bad checksum) makes the ROM
   print its failure and halt; the watchdog resets it, so the messages repeat
   (every ``BOOT_LOOP_PERIOD`` s) and no REPL ever appears.
@@ -103,6 +108,7 @@ class Esp8266:
         self._firmware: FirmwareInfo | None = None
         self._failure: BootFailure | None = None
         self._in_reset = False
+        self._rx_ready = True  # False from a flash boot until MicroPython's uart_init
         self._dtr = False
         self._rts = False
         self._pty_download = False  # the loader was entered by the pty SYNC heuristic
@@ -230,7 +236,7 @@ class Esp8266:
                 on_reboot=lambda: self._leave_loader_after_tx(gen, reboot=True),
             )
             # The ROM loader autobauds on the host's SYNC; esptool always syncs at 115200.
-            self.uart.set_chip_baud(DEFAULT_BAUD)
+            self._uart_init_after_tx(gen)
             return
         self._flash_boot(cause, gen)
 
@@ -254,9 +260,24 @@ class Esp8266:
         except ImageError:
             pass
         self._state = "micropython"
-        # MicroPython reprograms UART0 to 115200 once the ROM text is out (main.c: uart_init).
-        self.uart.set_chip_baud(DEFAULT_BAUD)
+        # MicroPython reprograms UART0 to 115200 once the ROM text is out (main.c: uart_init)
+        # and resets the RX FIFO then: what arrived during the ROM text is dropped.
+        self._rx_ready = False
+        self._uart_init_after_tx(gen)
         self._start_interpreter(result, cause, gen)
+
+    def _uart_init_after_tx(self, gen: int) -> None:
+        """UART0 at 115200 with an empty RX FIFO once the queued ROM text has left,
+        unless the chip was reset again meanwhile (a stale boot's setting must not apply)."""
+
+        def apply() -> None:
+            with self._lock:
+                if gen != self._gen:
+                    return
+                self.uart.set_chip_baud(DEFAULT_BAUD, after_tx=False)
+                self._rx_ready = True
+
+        self.uart.after_tx(apply)
 
     def _send_lines(self, lines: tuple[str, ...] | list[str]) -> None:
         if lines:
@@ -368,6 +389,6 @@ class Esp8266:
             rom, interp = self._rom, self._interp
         if rom is not None and state == "rom":
             rom.rx(data)
-        elif interp is not None and state == "micropython":
+        elif interp is not None and state == "micropython" and self._rx_ready:
             interp.rx(data)  # type: ignore[attr-defined]
-        # off / boot-loop: nothing reads UART0
+        # off / boot-loop / ROM text before uart_init: nothing reads UART0
