@@ -97,6 +97,7 @@ def test_short_press_limit(board: Board, press: PressSource, record_property) ->
     p = board.profile
     cycle = 2 * p.half_cycle_s
     seen: dict[float, bool] = {}
+    lines = []
     for i, length in enumerate(SHORT_PRESSES_S):
         if i:
             board.session.known_state()  # app stopped, fresh interpreter, pins at rest
@@ -104,9 +105,19 @@ def test_short_press_limit(board: Board, press: PressSource, record_property) ->
         run = run_app(board, window_s=at + length + cycle + p.tolerance_s + 0.5,
                       press_at_s=at, press_s=length)
         seen[length] = run.returned
+        # The app reads the button once per cycle, just before led.on() writes
+        # the first LED's pin high (firmware/main.py): its start (t = 0, the
+        # sampler starts with it) and each rising edge of that pin mark a read.
+        reads = [0.0] + [t / 1000 for t, v in run.trace.edges(0) if v == 1]
+        lines.append(f"{length:.1f} s press at {run.pressed_at_ms / 1000:.2f}-"
+                     f"{run.released_at_ms / 1000:.2f} s: "
+                     f"{'seen' if run.returned else 'missed'} (the app read the button at "
+                     f"{', '.join(f'{r:.2f}' for r in reads) or 'no time'} s)")
     table = ", ".join(f"{k:.1f} s: {'seen' if v else 'missed'}" for k, v in seen.items())
     record_property("short_press_limit", table)
+    record_property("short_press_detail", "; ".join(lines))
     print(f"press lengths the app saw (cycle {cycle:.1f} s): {table}")
+    print("\n".join(lines))
     long_missed = [k for k, v in seen.items() if k >= cycle and not v]
     if long_missed:
         pytest.fail(f"presses of at least one cycle ({cycle:.1f} s) must always stop the app, "
