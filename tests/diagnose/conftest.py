@@ -57,6 +57,8 @@ def tidy(twin: Any, faults: tuple[str, ...]) -> None:
     """The bench as the fault left it: no operator jumpers, button released."""
     for w in twin.state().get("wires", []):
         twin.wire(w["a"], w["b"], False)
+    for name in twin.state().get("bench_wires", {}):
+        twin.insert_wire(name)
     twin.press(False)
     twin.set_faults(set=list(faults), clear=[f for f in FAULTS if f not in faults])
 
@@ -134,9 +136,8 @@ class TwinOperator:
              lambda: self._wire("ROW_A", "GND", True)),
             ("release the button", lambda: post(self.url, "/button", {"pressed": False})),
             ("press and hold the button", lambda: post(self.url, "/button", {"pressed": True})),
-            # W1 pulled out = W1 no longer conducts: the twin's broken-wire-d5 wiring.
-            ("pull W1 out", lambda: post(self.url, "/faults", {"set": ["broken-wire-d5"]})),
-            ("put W1 back", lambda: post(self.url, "/faults", {"clear": ["broken-wire-d5"]})),
+            ("pull W1 out", lambda: post(self.url, "/wire", {"wire": "W1", "connect": False})),
+            ("put W1 back", lambda: post(self.url, "/wire", {"wire": "W1", "connect": True})),
         ]
 
     def _take_all(self) -> None:
