@@ -33,6 +33,12 @@ def fresh_twin(tmp_path: Path) -> Iterator[object]:
     twin = _twin_class()(tmp_path / "twin")
     twin.start()
     try:
+        # A new board formats its filesystem on first boot: wait for the prompt, so
+        # tests that compare flash.bin before and after see only their own writes.
+        from hil.repl import Repl
+
+        with Repl(twin.pty) as repl:
+            repl.ensure_friendly_idle()
         yield twin
     finally:
         twin.stop()
