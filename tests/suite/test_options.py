@@ -66,13 +66,19 @@ def test_timeout_default_is_set_when_nothing_else_is(project: pytest.Pytester) -
     assert project.runpytest_subprocess("test_u.py", "--timeout", "7").ret == 0
 
 
-def test_a_path_value_in_two_words_is_refused_with_the_fix(project: pytest.Pytester,
-                                                           tmp_path_factory) -> None:
-    """pytest reads `--firmware /elsewhere/fw.bin` as a test path before plugins load."""
-    elsewhere = tmp_path_factory.mktemp("elsewhere") / "fw.bin"
-    elsewhere.write_bytes(b"x")
-    result = project.runpytest_subprocess("--firmware", str(elsewhere))
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert f"write --firmware={elsewhere} (with '=')" in result.stderr.str()
-    # with '=' it is read as the option's value (and the run goes on to collect)
-    assert project.runpytest_subprocess(f"--firmware={elsewhere}", "--co").ret == 0
+def test_a_path_value_in_two_words_still_finds_the_project_config(
+        project: pytest.Pytester, tmp_path_factory) -> None:
+    """`pytest --port /dev/ttyUSB0`: pytest reads the value as a test path before
+    plugins load; the plugin must find the rootdir, ini file and testpaths again."""
+    (project.path / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntestpaths = ["suite"]\n')
+    (project.path / "suite").mkdir()
+    (project.path / "suite" / "test_s.py").write_text("def test_on_board():\n    pass\n")
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "ttyUSB0"
+    elsewhere.write_bytes(b"")
+    for args in (["--port", str(elsewhere)], [f"--port={elsewhere}"]):
+        result = project.runpytest_subprocess(*args, "--co", "-q")
+        assert result.ret == 0, result.stderr.str()
+        out = result.stdout.str()
+        assert "suite/test_s.py::test_on_board" in out, out
+        assert "test_x.py" not in out, f"collected outside testpaths with {args}: {out}"
+        assert "1 test collected" in out, out
