@@ -88,6 +88,7 @@ class PtyPort:
         self._inotify = -1
         self._wake_r, self._wake_w = -1, -1
         self._client = False  # a client has the slave open (see _any_client)
+        self._last_baud = DEFAULT_BAUD  # the client's baud when its last bytes were read
         self._thread: threading.Thread | None = None
         self.path = ""
 
@@ -198,9 +199,10 @@ class PtyPort:
             return
         self._client = open_
         if not open_:
-            # drop what the client left unread: a reopened tty starts empty
+            # Drop what the client left unread (a reopened tty starts empty), but
+            # never what it wrote: those bytes were on their way to the chip.
             with contextlib.suppress(termios.error, OSError):
-                termios.tcflush(self._slave, termios.TCIOFLUSH)
+                termios.tcflush(self._slave, termios.TCIFLUSH)
         if self._on_client:
             self._on_client(open_)
 
@@ -235,19 +237,37 @@ class PtyPort:
                 return
             if self._wake_r in ready:
                 return
+            # Bytes first, then open/close events: what a client wrote just before it
+            # closed (esptool's last RUN_USER_CODE) reached the chip's UART before the
+            # cable's far end went quiet, so the chip must see it before the close.
+            if self._master in ready and not self._pump_master():
+                return
             if self._inotify in ready:
                 self._inotify_events()
-            if self._master in ready:
-                try:
-                    data = os.read(self._master, 4096)
-                except BlockingIOError:
-                    continue
-                except OSError as e:
-                    if e.errno == errno.EIO:  # no slave open: cannot happen, we hold one
-                        continue
-                    return
-                if data:
-                    self._uart.from_host(data, self.baud, self.name)
+
+    def _pump_master(self) -> bool:
+        """Move every byte the client has written to the UART; False when the pty is gone.
+
+        Bytes are sent at the baud in force when they were written. termios only
+        tells the baud now: if an open or close is pending, a new client may have
+        changed it after these bytes were written (esptool's last command, then
+        mpremote opening at 115200), so they keep the baud of the previous read.
+        """
+        events_pending = self._inotify >= 0 and bool(select.select([self._inotify], [], [], 0)[0])
+        baud = self._last_baud if events_pending else self.baud
+        self._last_baud = baud
+        while True:
+            try:
+                data = os.read(self._master, 4096)
+            except BlockingIOError:
+                return True
+            except OSError as e:
+                return e.errno == errno.EIO  # no slave open: cannot happen, we hold one
+            if not data:
+                return True
+            self._uart.from_host(data, baud, self.name)
+            if len(data) < 4096:
+                return True
 
 
 class _LinesPort:
