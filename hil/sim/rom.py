@@ -330,14 +330,22 @@ class RomLoader:
         )
         self._reply(op)
 
-    def _flash_data(self, op: int, data: bytes, chk: int) -> None:
+    def _data_block(self, op: int, data: bytes, chk: int) -> tuple[int, bytes] | None:
+        """(seq, payload) of a FLASH/MEM/DEFL_DATA block, or None after the error reply."""
         length, seq, _, _ = struct.unpack_from("<IIII", data)
         payload = data[16:]
         if len(payload) != length:
             self._fail(op, ROM_INVALID_MSG, STUB_BAD_DATA_LEN)
-            return
+            return None
         if not self._checksum_ok(op, payload, chk):
+            return None
+        return seq, payload
+
+    def _flash_data(self, op: int, data: bytes, chk: int) -> None:
+        block = self._data_block(op, data, chk)
+        if block is None:
             return
+        seq, payload = block
         dl = self._download
         want = "defl" if op == FLASH_DEFL_DATA else "flash"
         if dl is None or dl.kind != want:
@@ -375,13 +383,10 @@ class RomLoader:
         self._reply(op)
 
     def _mem_data(self, op: int, data: bytes, chk: int) -> None:
-        length, seq, _, _ = struct.unpack_from("<IIII", data)
-        payload = data[16:]
-        if len(payload) != length:
-            self._fail(op, ROM_INVALID_MSG, STUB_BAD_DATA_LEN)
+        block = self._data_block(op, data, chk)
+        if block is None:
             return
-        if not self._checksum_ok(op, payload, chk):
-            return
+        seq, payload = block
         dl = self._download
         if dl is None or dl.kind != "mem":
             self._fail(op, ROM_RESULT_WRONG, STUB_NOT_IN_FLASH_MODE)
