@@ -420,9 +420,14 @@ class MicroPythonProcess:
                 buf += data
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
-                    reply = self._serve(child, line.decode("ascii", errors="replace").split())
+                    req = line.decode("ascii", errors="replace").split()
+                    # "#N" tags a request; the reply echoes it so the firmware can drop
+                    # a reply whose call a KeyboardInterrupt cut short (hal.call).
+                    tag = req.pop(0) if req and req[0].startswith("#") else None
+                    reply = self._serve(child, req)
                     if reply is not None:
-                        os.write(child.rep_w, reply.encode() + b"\n")
+                        out = f"{tag} {reply}" if tag else reply
+                        os.write(child.rep_w, out.encode() + b"\n")
         except OSError:
             pass  # the process is gone
         except Exception:

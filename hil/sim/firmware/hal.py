@@ -40,23 +40,45 @@ _service = None  # sched.service, set by sched.py (timers and pin IRQs while wai
 _next_due = None  # sched.next_due: ms until the next timer, or -1
 
 
+_seq = 0
+
+
 def call(msg):
     """One pin-bus request -> its reply line (without the newline).
 
-    A KeyboardInterrupt that arrives while the reply is awaited is held until the
-    reply is read, so the request/reply pairs never get out of step.
+    The host turns Ctrl-C into SIGINT, so a KeyboardInterrupt can land anywhere
+    in here; the request/reply pairs must never get out of step:
+    - every request carries a tag (#N) that the host echoes; a whole reply with
+      another tag is the leftover of a call that a KeyboardInterrupt cut short
+      after its write, and is dropped;
+    - a KeyboardInterrupt inside readline() may have eaten the start of a line:
+      a line without a tag is such a tail, and the request is sent again (every
+      request is idempotent but `tx`, whose doubling needs that rare cut);
+    - a KeyboardInterrupt while waiting is held until the reply is in, then raised.
     """
-    _req.write(msg)
+    global _seq
     ki = None
-    r = None
-    while r is None:
-        try:
-            r = _rep.readline()
-        except KeyboardInterrupt as e:
-            ki = e
+    while True:
+        _seq = (_seq + 1) & 0xFFFF
+        tag = b"#%d " % _seq
+        _req.write(tag + msg)
+        again = False
+        while True:
+            try:
+                r = _rep.readline()
+            except KeyboardInterrupt as e:
+                ki = e
+                continue
+            if not r or r.startswith(tag):  # b"": the host is gone (the process is being killed)
+                break
+            if not r.startswith(b"#"):
+                again = True
+                break
+        if not again:
+            break
     if ki is not None:
         raise ki
-    return r[:-1]
+    return r[len(tag):-1] if r else r
 
 
 def call_noreply(msg):
