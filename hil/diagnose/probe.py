@@ -21,7 +21,7 @@ from hil.bench import BenchProfile
 from hil.bench.profile import GPIO_LABELS
 from hil.device import source
 from hil.diagnose.logic import LedReadback, Readings, Sample, Verdict, decide
-from hil.errors import BoardTimeoutError, ProtocolError
+from hil.errors import BoardTimeoutError
 from hil.repl import Repl, State
 
 PERIOD_MS = 10  # 50 reads x 10 ms = a 0.5 s window (the app's half cycle)
@@ -57,12 +57,7 @@ class BoardPins:
                                timeout=20.0)
 
     def call(self, expr: str, timeout: float = 15.0) -> object:
-        out = self.repl.exec(f"print(repr({expr}))", timeout)
-        try:
-            return ast.literal_eval(out.strip())
-        except (ValueError, SyntaxError) as e:
-            raise ProtocolError(f"diagnosis: {expr} on {self.repl.port} printed "
-                                f"{out.strip()[:200]!r}, not a literal") from e
+        return self.repl.eval(expr, timeout)  # Repl.eval: repr -> literal
 
     def windows(self, pins: list[int], pull: bool = True) -> list[Sample]:
         got = self.call(f"dg_windows({pins}, {self.n}, {self.period_ms}, {pull})")
