@@ -33,7 +33,6 @@ _req = open(3, "wb")
 _rep = open(4, "rb")
 _poll = select.poll()
 _poll.register(_rx, select.POLLIN)
-_buf = b""
 _pos = 0
 _intr = -1  # the interrupt char the host currently watches for
 _service = None  # sched.service, set by sched.py (timers and pin IRQs while waiting)
@@ -41,6 +40,38 @@ _next_due = None  # sched.next_due: ms until the next timer, or -1
 
 
 _seq = 0
+in_call = 0  # 1 while a bus call waits for its reply: sched.py must not start another one
+_b1 = bytearray(1)
+_line = bytearray(128)  # the reply being read; kept across a KeyboardInterrupt
+_line_mv = memoryview(_line)
+_n = 0
+
+
+def _reply():
+    """The next whole reply line from fd 4 (without its newline); b"" when the host is gone.
+
+    One byte per read(), stored before any branch: the VM raises a pending
+    KeyboardInterrupt only at a branch (py/vm.c pending_exception_check) or when
+    read() itself fails with EINTR, having taken nothing from the pipe
+    (MP_HAL_RETRY_SYSCALL). So a Ctrl-C can never eat a byte of a reply, as
+    readline() could (it drops the bytes it had collected: the pin-bus race).
+    A reply never contains a NUL: a NUL read back means end of file.
+    """
+    global _n
+    while True:
+        _b1[0] = 0
+        _rep.readinto(_b1)
+        _line[_n] = _b1[0]
+        _n += 1
+        if _line[_n - 1] == 10:
+            r = bytes(_line_mv[: _n - 1])
+            _n = 0
+            return r
+        if _line[_n - 1] == 0:
+            _n = 0
+            return b""
+        if _n == len(_line):
+            _n = 0  # no reply is this long: a broken host; start over
 
 
 def call(msg):
@@ -51,41 +82,36 @@ def call(msg):
     - every request carries a tag (#N) that the host echoes; a whole reply with
       another tag is the leftover of a call that a KeyboardInterrupt cut short
       after its write, and is dropped;
-    - a KeyboardInterrupt inside readline() may have eaten the start of a line:
-      a line without a tag is such a tail, and the request is sent again (every
-      request is idempotent but `tx`, whose doubling needs that rare cut);
+    - replies are read without ever losing a byte (_reply);
     - a KeyboardInterrupt while waiting is held until the reply is in, then raised.
     """
-    global _seq
+    global _seq, in_call
     ki = None
-    while True:
-        _seq = (_seq + 1) & 0xFFFF
-        tag = b"#%d " % _seq
+    _seq = (_seq + 1) & 0xFFFF
+    tag = b"#%d " % _seq
+    in_call = 1
+    try:
         _req.write(tag + msg)
-        again = False
         while True:
             try:
-                r = _rep.readline()
+                r = _reply()
             except KeyboardInterrupt as e:
                 ki = e
                 continue
             if not r or r.startswith(tag):  # b"": the host is gone (the process is being killed)
                 break
-            if not r.startswith(b"#"):
-                again = True
-                break
-        if not again:
-            break
+    finally:
+        in_call = 0
     if ki is not None:
         raise ki
-    return r[len(tag):-1] if r else r
+    return r[len(tag):] if r else r
 
 
 def call_noreply(msg):
     """A request after which the host kills the process (reset, soft reset)."""
     _req.write(msg)
     while True:
-        _rep.readline()
+        _reply()
 
 
 def set_intr(c):
@@ -128,20 +154,26 @@ def write_raw(b):
 
 
 def any_rx():
-    return _pos < len(_buf)
+    return _pos < _len
+
+
+# RX bytes read from the pipe and not yet used: one buffer for the whole run, so
+# the firmware's reading never leaves objects on the user's heap (startup.py).
+_rxb = bytearray(256)
+_len = 0
 
 
 def _fill(timeout):
-    global _buf, _pos
-    data = _rx.read(256)
-    if data is None:
+    global _len, _pos
+    n = _rx.readinto(_rxb)  # None: nothing there (non-blocking pipe)
+    if n is None:
         _poll.poll(timeout)
-        data = _rx.read(256)
-    if data == b"":
+        n = _rx.readinto(_rxb)
+    if n == 0:
         # The host closed the UART: the chip is gone.
         raise SystemExit
-    if data:
-        _buf = data
+    if n:
+        _len = n
         _pos = 0
         return True
     return False
@@ -151,23 +183,25 @@ def rx_chr():
     """The next RX byte, waiting for it; timers and pin IRQs run meanwhile
     (esp_mphal.c: mp_hal_stdin_rx_chr -> MICROPY_EVENT_POLL_HOOK -> mp_handle_pending)."""
     global _pos
-    while _pos >= len(_buf):
+    while _pos >= _len:
         t = _next_due() if _next_due is not None else -1
         if not _fill(t) and _service is not None:
             _service()
-    c = _buf[_pos]
+    c = _rxb[_pos]
     _pos += 1
     return c
 
 
 def rx_pending():
     """Bytes read from the pipe but not yet consumed (kept across a soft reset)."""
-    return _buf[_pos:]
+    return bytes(_rxb[_pos:_len])
 
 
 def rx_preload(b):
-    global _buf, _pos
-    _buf = b
+    global _len, _pos
+    b = b[: len(_rxb)]
+    _rxb[: len(b)] = b
+    _len = len(b)
     _pos = 0
 
 
