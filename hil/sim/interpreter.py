@@ -286,6 +286,7 @@ class MicroPythonProcess:
         tx_r, tx_w = (_high(fd) for fd in os.pipe())
         req_r, req_w = (_high(fd) for fd in os.pipe())
         rep_r, rep_w = (_high(fd) for fd in os.pipe())
+        os.set_blocking(rep_r, False)  # the firmware polls its replies (hal.call)
         err_r, err_w = (_high(fd) for fd in os.pipe())
         argv = [self.executable, "-X", f"heapsize={self.heap_bytes + FIRMWARE_HEAP}", str(ENTRY), str(cfg_path)]
         actions = [
@@ -423,6 +424,7 @@ class MicroPythonProcess:
 
     def _bus_loop(self, child: _Child) -> None:
         buf = b""
+        last: tuple[bytes, bytes] | None = None  # (request line, reply) of the last tagged call
         try:
             while True:
                 data = os.read(child.req_r, 4096)
@@ -431,14 +433,21 @@ class MicroPythonProcess:
                 buf += data
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
+                    if last is not None and line == last[0]:
+                        # The firmware sent it again: a Ctrl-C ate (part of) the reply
+                        # (hal.call). Answer again; do not do it twice.
+                        os.write(child.rep_w, last[1])
+                        continue
                     req = line.decode("ascii", errors="replace").split()
                     # "#N" tags a request; the reply echoes it so the firmware can drop
                     # a reply whose call a KeyboardInterrupt cut short (hal.call).
                     tag = req.pop(0) if req and req[0].startswith("#") else None
                     reply = self._serve(child, req)
                     if reply is not None:
-                        out = f"{tag} {reply}" if tag else reply
-                        os.write(child.rep_w, out.encode() + b"\n")
+                        out = (f"{tag} {reply}" if tag else reply).encode() + b"\n"
+                        if tag:
+                            last = (line, out)
+                        os.write(child.rep_w, out)
         except OSError:
             pass  # the process is gone
         except Exception:

@@ -41,77 +41,89 @@ _next_due = None  # sched.next_due: ms until the next timer, or -1
 
 _seq = 0
 in_call = 0  # 1 while a bus call waits for its reply: sched.py must not start another one
-_b1 = bytearray(1)
-_line = bytearray(128)  # the reply being read; kept across a KeyboardInterrupt
-_line_mv = memoryview(_line)
-_n = 0
+RETRY_MS = 200  # a request whose reply has not come by then is sent again
+_rb = bytearray(256)  # reply bytes read and not yet used; the free part is all NULs
+_rmv = memoryview(_rb)
+_rpoll = select.poll()
+_rpoll.register(_rep, select.POLLIN)
 
 
-def _reply():
-    """The next whole reply line from fd 4 (without its newline); b"" when the host is gone.
+def _take(tag):
+    """Our reply's value from the buffer, or None; the lines before it are dropped.
 
-    One byte per read(), stored before any branch: the VM raises a pending
-    KeyboardInterrupt only at a branch (py/vm.c pending_exception_check) or when
-    read() itself fails with EINTR, having taken nothing from the pipe
-    (MP_HAL_RETRY_SYSCALL). So a Ctrl-C can never eat a byte of a reply, as
-    readline() could (it drops the bytes it had collected: the pin-bus race).
-    A reply never contains a NUL: a NUL read back means end of file.
-    """
-    global _n
-    while True:
-        _b1[0] = 0
-        _rep.readinto(_b1)
-        _line[_n] = _b1[0]
-        _n += 1
-        if _line[_n - 1] == 10:
-            r = bytes(_line_mv[: _n - 1])
-            _n = 0
-            return r
-        if _line[_n - 1] == 0:
-            _n = 0
-            return b""
-        if _n == len(_line):
-            _n = 0  # no reply is this long: a broken host; start over
+    Works on whatever the buffer holds: a Ctrl-C may have cut a line short (see
+    call()), so a line may carry two replies ("#7 o#8 ok"); every reply starts
+    with "#", which no value contains."""
+    end = _rb.find(b"\0")
+    if end < 0:
+        end = len(_rb)
+    nl = _rb.rfind(b"\n", 0, end)
+    if nl < 0:
+        if end == len(_rb):  # full of garbage without a line end: start over
+            _rmv[:] = bytes(len(_rb))
+        return None
+    found = None
+    for piece in bytes(_rmv[:nl]).replace(b"\n", b"#").split(b"#"):
+        if piece.startswith(tag):
+            found = piece[len(tag):].strip()
+    rest = bytes(_rmv[nl + 1:end])
+    _rmv[:] = bytes(len(_rb))
+    _rmv[: len(rest)] = rest
+    return found
 
 
 def call(msg):
-    """One pin-bus request -> its reply line (without the newline).
+    """One pin-bus request -> its reply value (bytes).
 
-    The host turns Ctrl-C into SIGINT, so a KeyboardInterrupt can land anywhere
-    in here; the request/reply pairs must never get out of step:
-    - every request carries a tag (#N) that the host echoes; a whole reply with
-      another tag is the leftover of a call that a KeyboardInterrupt cut short
-      after its write, and is dropped;
-    - replies are read without ever losing a byte (_reply);
+    The host turns Ctrl-C into SIGINT, and this unix build raises the
+    KeyboardInterrupt from the signal handler itself (MICROPY_ASYNC_KBD_INTR,
+    on where threads run without a GIL): at any machine instruction, inside a
+    read() that has just returned bytes as well. So bytes of a reply can be lost,
+    and no reader can prevent it. Instead nothing depends on them:
+    - every request carries a tag (#N) that the host echoes; replies of other
+      tags (left by a call that a KeyboardInterrupt cut short) are dropped;
+    - a request whose reply has not come within RETRY_MS is sent again, byte for
+      byte; the host answers a repeat of its last request from its cache without
+      doing it twice (a `tx` is not printed twice);
     - a KeyboardInterrupt while waiting is held until the reply is in, then raised.
     """
     global _seq, in_call
     ki = None
     _seq = (_seq + 1) & 0xFFFF
-    tag = b"#%d " % _seq
+    tag = b"%d " % _seq
+    req = b"#" + tag + msg
     in_call = 1
     try:
-        _req.write(tag + msg)
+        sent = False
         while True:
             try:
-                r = _reply()
+                if not sent:
+                    _req.write(req)
+                    sent = True
+                if _rpoll.poll(RETRY_MS):
+                    n = _rep.readinto(_rmv[max(0, _rb.find(b"\0")):])
+                    if n == 0:
+                        return b""  # the host is gone (the process is being killed)
+                    r = _take(tag)
+                    if r is not None:
+                        break
+                else:
+                    sent = False  # no reply: send it again
             except KeyboardInterrupt as e:
                 ki = e
-                continue
-            if not r or r.startswith(tag):  # b"": the host is gone (the process is being killed)
-                break
     finally:
         in_call = 0
     if ki is not None:
         raise ki
-    return r[len(tag):] if r else r
+    return r
 
 
 def call_noreply(msg):
     """A request after which the host kills the process (reset, soft reset)."""
     _req.write(msg)
     while True:
-        _reply()
+        _rpoll.poll(-1)
+        _rep.readinto(_rmv)
 
 
 def set_intr(c):
