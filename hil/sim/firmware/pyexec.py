@@ -13,6 +13,7 @@
 import sys
 import io
 import gc as _gc
+import micropython
 import hal
 import readline
 
@@ -77,10 +78,22 @@ def _run(code, intr):
                     hal.set_intr(intr)
                 exec(code, globals_)
             hal.disarm()
+            if exc is not None:
+                _check_heap()
             return exc
         except BaseException as e:  # noqa: B036 - everything the code raises is the board's output
             if exc is None:
                 exc = e
+
+
+def _check_heap():
+    """A SIGINT that struck inside a garbage collection leaves the heap locked (and
+    its marks half set): this unix build raises KeyboardInterrupt from the signal
+    handler (hil/sim/kbd.py). The chip cannot go on; the host resets it as a
+    watchdog would, and says why in its log."""
+    micropython.heap_lock()
+    if micropython.heap_unlock() > 0:
+        hal.call_noreply(b"wdt heap-locked\n")
 
 
 SCRATCH = 24 * 1024  # bytes of the heap set aside (startup.py) that the compiler may use

@@ -106,13 +106,15 @@ def _kick(_):
     _st[1] = 0
     if hal.in_call or _busy:
         return  # the running call is followed by service() (port_machine), or we are in it
+    hal.no_take = 1  # an exception raised in here would be printed and dropped
     try:
         service()
     except KeyboardInterrupt:
-        # A Ctrl-C that arrived while service() ran: a scheduled callback's exception
-        # would be printed and dropped (mp_call_function_1_protected); have the host
-        # raise it again in the code that runs.
+        # A Ctrl-C (SIGINT) that struck while service() ran: have the host offer it
+        # again, to be raised in the code that runs (hal.take_ctrl_c).
         hal.call(b"kbd\n")
+    finally:
+        hal.no_take = 0
 
 
 def arm():
