@@ -181,7 +181,7 @@ def _board_files(twin) -> dict[str, str]:
 
 def _all_errors(run: SuiteRun) -> None:
     assert run.outcomes and set(run.outcomes.values()) == {"error"}, run.describe()
-    assert run.returncode == 1, run.describe()
+    assert run.returncode == 3, run.describe()  # the bench is broken
     assert "FAILED" not in run.output, run.describe()
 
 
@@ -218,7 +218,7 @@ def test_bad_firmware_is_a_bench_error_and_erases_nothing(twin, runs: Path,
     assert _board_files(twin) == before
 
 
-def test_app_that_does_not_compile_is_refused_and_nothing_uploaded(twin, runs: Path) -> None:
+def test_app_that_does_not_compile_fails_and_nothing_is_uploaded(twin, runs: Path) -> None:
     app = runs / "broken-app"
     shutil.copytree(ROOT / "firmware", app, dirs_exist_ok=True)
     (app / "main.py").write_text((ROOT / "firmware" / "main.py").read_text()
@@ -230,7 +230,7 @@ def test_app_that_does_not_compile_is_refused_and_nothing_uploaded(twin, runs: P
     with Repl(twin.url) as repl:
         before = repl.fs_sha256("/main.py")
     run = run_suite(runs, "--port=" + twin.url, "--app-dir=" + str(app), select=GROUND)
-    _all_errors(run)
+    assert run.outcomes == {GROUND: "failed"} and run.returncode == 1, run.describe()  # the app's
     assert "main.py" in run.messages[GROUND] and "compile" in run.messages[GROUND].lower(), \
         run.describe()
     with Repl(twin.url) as repl:
@@ -281,6 +281,7 @@ def test_a_hung_board_is_a_bench_error_and_later_tests_point_at_it(
     out = result.stdout.str()
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
+    assert result.ret == 3, out
     assert "bench error during the test" in out
     assert "BoardStateError: using the REPL: not tried, the board is in an unknown state since " \
         "test_hang.py::test_board_stops_answering" in out, out
@@ -358,5 +359,6 @@ def test_an_unplugged_board_is_a_bench_error_naming_the_port(
     out = result.stdout.str()
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
+    assert result.ret == 3, out
     assert "rfc2217://127.0.0.1:" in out and "bench error during the test" in out, out
     assert "unknown state since test_unplug.py::test_board_unplugged" in out, out
