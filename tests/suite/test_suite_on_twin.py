@@ -84,6 +84,10 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     twin = _twin_class()(tmp_path_factory.mktemp("suite-twin"))
     twin.start()
     try:
+        from hil.repl import Repl
+
+        with Repl(twin.pty) as repl:  # its first boot formats the filesystem: let it finish
+            repl.ensure_friendly_idle()
         yield twin
     finally:
         twin.stop()
@@ -203,11 +207,26 @@ def test_busy_port_is_a_bench_error(twin, runs: Path) -> None:
     assert "busy" in run.messages[GROUND].lower(), run.describe()
 
 
-@pytest.mark.parametrize("content", [None, b"\x00not an ESP8266 image" * 100],
-                         ids=["missing", "corrupt"])
-def test_bad_firmware_is_a_bench_error_and_erases_nothing(twin, runs: Path,
-                                                          content: bytes | None) -> None:
-    image = runs / f"bad-{'missing' if content is None else 'corrupt'}.bin"
+def _made(version: str = "1.24.1") -> bytes:
+    from hil.sim.image import make_image  # the twin's image maker
+
+    return make_image(version)
+
+
+BAD_IMAGES = {
+    "missing": lambda: None,
+    "corrupt": lambda: b"\x00not an ESP8266 image" * 100,
+    # cut after the banner: the old check compared the MD5 only when the length matched
+    "truncated": lambda: _made()[:-0x1000],
+    "spliced": lambda: _made()[:0xA000] + _made("1.23.0")[0xA000:],
+    "not-micropython": lambda: _made()[:0x9000] + bytes(len(_made()) - 0x9000),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_IMAGES))
+def test_bad_firmware_is_a_bench_error_and_erases_nothing(twin, runs: Path, kind: str) -> None:
+    content = BAD_IMAGES[kind]()
+    image = runs / f"bad-{kind}.bin"
     if content is not None:
         image.write_bytes(content)
     before = _board_files(twin)
@@ -216,6 +235,17 @@ def test_bad_firmware_is_a_bench_error_and_erases_nothing(twin, runs: Path,
     _all_errors(run)
     assert image.name in run.messages[GROUND], run.describe()
     assert _board_files(twin) == before
+
+
+def test_board_running_another_version_fails_the_version_test(twin, runs: Path) -> None:
+    """--firmware names 1.23.0, --flash never keeps the board's 1.24.1: a failure, not a skip."""
+    image = runs / "ESP8266_GENERIC-v1.23.0.bin"
+    image.write_bytes(_made("1.23.0"))
+    run = run_suite(runs, "--port=" + twin.url, "--firmware=" + str(image), "--flash=never",
+                    select="test_firmware_version")
+    assert run.outcomes == {"test_firmware_version": "failed"}, run.describe()
+    assert run.returncode == 1, run.describe()
+    assert "v1.23.0" in run.messages["test_firmware_version"], run.describe()
 
 
 def test_app_that_does_not_compile_fails_and_nothing_is_uploaded(twin, runs: Path) -> None:
