@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,8 +94,6 @@ def test_header_flash_params_patched_by_esptool_still_pass(tmp_path: Path) -> No
 
 
 # -- cut and spliced images, made by the twin's image maker as a user would -------------
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 
 
 @pytest.fixture(scope="module")
