@@ -57,6 +57,10 @@ class BoardTimeoutError(BenchError):
         super().__init__(msg)
 
 
+class LineSpeedError(BenchError):
+    """The board answers at another baud than the port's (wrong --baud), or sends garbage."""
+
+
 class ProtocolError(BenchError):
     """The device sent what the protocol does not allow."""
 

@@ -164,6 +164,10 @@ class Link:
                 raise self.timeout_error(deadline, awaiting=b"any byte")
             self._fill(block=True)
 
+    def peek(self) -> bytes:
+        """What has arrived and is not consumed yet (nothing is read from the port)."""
+        return bytes(self._pending)
+
     def drain(self) -> bytes:
         """Whatever has arrived so far (no waiting)."""
         self._fill(block=False)

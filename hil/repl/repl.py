@@ -31,7 +31,7 @@ from types import TracebackType
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from hil.errors import BoardTimeoutError, DeviceError, PortError, ProtocolError
+from hil.errors import BoardTimeoutError, DeviceError, LineSpeedError, PortError, ProtocolError
 from hil.repl.link import Link
 from hil.transport import has_modem_lines, open_port
 
@@ -45,6 +45,8 @@ KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls 
             "micropython.kbd_intr(-1) it cannot be interrupted from the serial line (a known "
             "limit): hard-reset the board with the reset lines, or erase main.py; if the last "
             "bytes show a crash or garbage, check the baud rate and reflash the firmware")
+REPL_BAUD = 115200  # MicroPython's REPL on the ESP8266 (ports/esp8266 UART0 default)
+GARBAGE_SHARE = 0.3  # more than this share of unprintable bytes: not text at this baud
 BANNER_RE = re.compile(r"MicroPython (v\d+\.\d+(?:\.\d+)?\S*) on \S+; .+? with \S+")
 
 
@@ -157,6 +159,7 @@ class Repl:
         seen = bytearray()
         with self._guard(timeout, f"interrupting the board on {self.port} to reach the "
                                   f"friendly prompt", KBD_HINT) as deadline:
+            rounds = 0
             while True:
                 # Ctrl-C stops running code (a second one in case the first
                 # lands in a try/except), Ctrl-B leaves the raw REPL; then a
@@ -165,6 +168,7 @@ class Repl:
                 # is the last thing the board sent.
                 nonce = random.randrange(100000, 999999)
                 marker = f"{nonce * 7}\r\n".encode() + PROMPT
+                before = len(self._link.peek())
                 self._link.write(b"\r\x03\x03\x02")
                 self._link.write(f"print({nonce}*7)\r".encode())
                 try:
@@ -173,11 +177,57 @@ class Repl:
                         seen += self._link.read_until(marker)
                     break
                 except BoardTimeoutError as e:
+                    rounds += 1
+                    # the first round may hold boot text (74880 baud: garbage at
+                    # any other rate); later rounds hold only answers to us
+                    answer = self._link.peek()[before:] if rounds > 1 else b""
+                    self._check_line_speed(answer, first=rounds == 1)
                     if deadline.expired():
                         raise self._link.timeout_error(deadline, awaiting=marker) from e
         self._t.in_raw_repl = False
         self.state = State.FRIENDLY
         return bytes(seen)
+
+    def _check_line_speed(self, answer: bytes, first: bool) -> None:
+        """A wrong baud is reported as what it is, first, not as a board that does not answer.
+
+        At another rate than the board's, what it sends arrives as garbage (or
+        not at all: each byte looks like a framing error). So: garbage in
+        answer to us is a LineSpeedError; and once, when the port is not at
+        MicroPython's 115200, the same exchange is tried at 115200: if the board
+        answers there, the --baud is wrong.
+        """
+        if _garbled(answer) and self.baud != REPL_BAUD:
+            raise LineSpeedError(
+                f"line speed: the board on {self.port} answers at {self.baud} baud with garbage "
+                f"({answer[-40:]!r}), not text: the baud is wrong; MicroPython's REPL runs at "
+                f"{REPL_BAUD}: pass --baud {REPL_BAUD} or leave --baud out") from None
+        if _garbled(answer):
+            raise LineSpeedError(
+                f"the board on {self.port} sends garbage at {self.baud} baud ({answer[-40:]!r}), "
+                f"not REPL text: it most likely boot-loops, printing the ROM's messages at 74880 "
+                f"baud (no firmware, or a broken one: flash MicroPython with --firmware "
+                f"ESP8266_GENERIC-vX.Y.Z.bin --flash always), or its firmware runs at another "
+                f"line speed (then pass that --baud)") from None
+        if not first or self.baud == REPL_BAUD:
+            return
+        nonce = random.randrange(100000, 999999)
+        marker = f"{nonce * 7}\r\n".encode() + PROMPT
+        try:
+            self._serial.baudrate = REPL_BAUD
+            self._link.drain()
+            self._link.write(b"\r\x03\x03\x02" + f"print({nonce}*7)\r".encode())
+            with self._link.waiting(INTERRUPT_ROUND * 2, "the REPL at 115200 baud"):
+                self._link.read_until(marker)
+        except BoardTimeoutError:
+            return  # not a line-speed problem that this can show
+        finally:
+            with contextlib.suppress(Exception):
+                self._serial.baudrate = self.baud
+        raise LineSpeedError(
+            f"line speed: the board on {self.port} does not answer at {self.baud} baud but "
+            f"does at {REPL_BAUD}: the baud is wrong; pass --baud {REPL_BAUD} (MicroPython's "
+            f"REPL speed) or leave --baud out") from None
 
     def _enter_raw(self) -> None:
         if self.state is State.RAW:
@@ -431,6 +481,15 @@ class _Guard:
         if issubclass(exc_type, BoardTimeoutError) and self.repl.state in running:
             return
         self.repl.state = State.UNKNOWN
+
+
+def _garbled(data: bytes) -> bool:
+    """Bytes that are not REPL text: too many outside printable ASCII and its controls."""
+    if len(data) < 8:
+        return False
+    text = set(range(0x20, 0x7F)) | {0x04, 0x08, 0x09, 0x0A, 0x0D, 0x1B}
+    odd = sum(1 for b in data if b not in text)
+    return odd > GARBAGE_SHARE * len(data)
 
 
 def _text(data: bytes) -> str:

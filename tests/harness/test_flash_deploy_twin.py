@@ -144,3 +144,19 @@ def test_flashing_a_held_port_is_board_busy(fresh_twin, tmp_path: Path) -> None:
         with pytest.raises(PortBusyError, match="board busy"):
             flash_firmware(fresh_twin.pty, img, mode="always")
         assert r.version() == "v1.24.1"  # the session was not disturbed, nothing written
+
+
+def test_an_interrupted_esptool_session_leaves_the_board_out_of_the_loader(
+        fresh_twin, tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a write over RFC2217 (reset lines): the board is reset after."""
+    img = twin_image(tmp_path, "v1.24.1")
+
+    def ctrl_c(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    boots = fresh_twin.state()["boot_count"]
+    with pytest.raises(KeyboardInterrupt):
+        flash_firmware(fresh_twin.url, img, mode="always", progress=ctrl_c)
+    state = fresh_twin.state()
+    assert state["boot"] not in ("rom", "stub"), state["boot"]
+    assert state["boot_count"] > boots

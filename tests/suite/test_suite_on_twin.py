@@ -248,6 +248,32 @@ def test_board_running_another_version_fails_the_version_test(twin, runs: Path) 
     assert "v1.23.0" in run.messages["test_firmware_version"], run.describe()
 
 
+@pytest.mark.parametrize("where", ["url", "pty"])
+def test_a_wrong_baud_is_reported_as_a_line_speed_problem(twin, runs: Path, where: str) -> None:
+    """--baud 9600: esptool is not affected (the loader runs at 115200); the REPL says why."""
+    port = twin.url if where == "url" else twin.pty
+    run = run_suite(runs, "--port=" + port, "--baud=9600", select=GROUND)
+    _all_errors(run)
+    message = run.messages[GROUND]
+    assert "line speed" in message and "--baud 115200" in message, run.describe()
+    assert "kbd_intr" not in message, run.describe()  # no blaming main.py
+    from hil.repl import Repl
+
+    with Repl(twin.url) as repl:  # the board runs its firmware, not the ROM loader
+        repl.ensure_friendly_idle()
+
+
+def test_a_flash_baud_that_fails_falls_back_to_115200_once_saying_so(twin, runs: Path) -> None:
+    """The twin's stub refuses a rate over 4 Mbaud (as an adapter that cannot carry it)."""
+    image = runs / "ESP8266_GENERIC-v1.24.1.bin"
+    image.write_bytes(_made("1.24.1"))
+    run = run_suite(runs, "--port=" + twin.url, "--firmware=" + str(image), "--flash=always",
+                    "--flash-baud=4500000", select="test_firmware_version")
+    assert run.returncode == 0, run.describe()
+    assert "flashing at 4500000 baud failed" in run.output, run.describe()
+    assert "retried once at 115200 baud" in run.output, run.describe()
+
+
 def test_app_that_does_not_compile_fails_and_nothing_is_uploaded(twin, runs: Path) -> None:
     app = runs / "broken-app"
     shutil.copytree(ROOT / "firmware", app, dirs_exist_ok=True)
