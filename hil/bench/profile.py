@@ -6,10 +6,15 @@ default, so a bench wired differently needs a file, not a code change.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 from hil.errors import BenchProfileError
 

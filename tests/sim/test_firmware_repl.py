@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import serial
 
+pytestmark = pytest.mark.slow  # starts MicroPython / tool processes
+
 BANNER = b'MicroPython v1.24.1 on 2024-11-29; ESP module with ESP8266\r\nType "help()" for more information.\r\n'
 BLINK_MAIN = (Path(__file__).resolve().parents[2] / "firmware" / "main.py").read_text()
 
