@@ -2,7 +2,7 @@
 
 Each test talks to a Twin (real `micropython` unix port inside) through pyserial on the
 pty, exactly as a terminal program would; expected bytes come from
-shared/reference/protocols.md §2-§4 and MicroPython's pyexec.c/readline.c.
+docs/protocols.md §2-§4 and MicroPython's pyexec.c/readline.c.
 """
 
 from __future__ import annotations
