@@ -113,6 +113,7 @@ class Repl:
         if self._closed:
             return
         self._closed = True
+        self._link.log_received()  # the transcript ends with the board's last bytes
         # Closing must not fail: the port may be gone (unplugged) already.
         with contextlib.suppress(Exception):
             if self.state is State.RAW:

@@ -224,10 +224,16 @@ class Breadboard:
             return {n: n not in self._pulled for n in BENCH_WIRES}
 
     def set_faults(self, set_: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:
-        """Add and remove faults (all names checked first); returns the active faults."""
+        """Add and remove faults (all names checked first); returns the active faults.
+
+        A fault is one of the catalogue's names, or NAME:VALUE for a rated one
+        (`intermittent:0.02`); setting it again replaces its value, and clearing
+        it by its plain name clears it whatever its value.
+        """
         check_names(list(set_) + list(clear))
         with self._lock:
-            self._faults -= set(clear)
+            drop = {c.partition(":")[0] for c in list(clear) + list(set_)}
+            self._faults = {f for f in self._faults if f.partition(":")[0] not in drop}
             self._faults |= set(set_)
             self._wiring = wiring_for(self._faults)
             self._update()
@@ -235,7 +241,8 @@ class Breadboard:
 
     @property
     def faults(self) -> list[str]:
-        return [n for n in FAULTS if n in self._faults]
+        by_name = {f.partition(":")[0]: f for f in self._faults}
+        return [by_name[n] for n in FAULTS if n in by_name]
 
     def strap_level(self, gpio: int) -> int:
         """A strap pin's level as the ROM samples it at reset (pads are inputs then)."""
@@ -310,8 +317,13 @@ class Breadboard:
             # (docs/bench.md "The push button (4 pins)").
             nets.join("ROW_A", "ROW_B")
         elif self._pressed or self._solenoid_on():
-            if w.contacts == "ok" or (w.contacts == "intermittent" and self._rng.getrandbits(1)):
+            if w.contacts in ("ok", "worn") or (
+                    w.contacts == "intermittent" and self._rng.getrandbits(1)):
                 nets.join("ROW_A", "ROW_B")
+        elif w.contacts == "worn" and self._rng.random() < (w.bounce_rate or 0.0):
+            # a worn contact bounces closed now and then while released: one read
+            # in about 1/rate sees the button pressed (nets are rebuilt per read)
+            nets.join("ROW_A", "ROW_B")
         for g in w.short_to_gnd:
             nets.join(_pad(g), "GND")
         for key in self._jumpers:
