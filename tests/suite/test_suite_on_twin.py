@@ -1,6 +1,6 @@
 """The on-board suite run against the twin, as a user runs it: it passes on a
 healthy bench and FAILS the right test, naming the fault, for every fault of
-the catalogue (bench.md). Bad input is an error of the bench, nothing erased.
+the catalogue (docs/bench.md). Bad input is an error of the bench, nothing erased.
 
 Each case runs ``pytest suite ...`` in a subprocess (the real plugin, the real
 esptool/REPL path) against a twin over RFC2217. One twin serves all fault
