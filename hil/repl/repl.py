@@ -159,7 +159,7 @@ class Repl:
         self._check_open()
         seen = bytearray()
         with self._guard(timeout, f"interrupting the board on {self.port} to reach the "
-                                  f"friendly prompt", KBD_HINT) as deadline:
+                                  f"friendly prompt", KBD_HINT, watch_reset=False) as deadline:
             rounds = 0
             while True:
                 # Ctrl-C stops running code (a second one in case the first
@@ -244,7 +244,8 @@ class Repl:
     def exec(self, code: str, timeout: float = 10.0) -> str:
         """Run ``code`` in the raw REPL; its stdout. A device exception -> DeviceError."""
         with self._guard(timeout, f"running code on {self.port}",
-                         "the code may still be running; Repl.interrupt() stops it"):
+                         "the code may still be running; Repl.interrupt() stops it",
+                         watch_reset=True):
             self._start(code)
             return self._follow()
 
@@ -259,7 +260,7 @@ class Repl:
 
     def start(self, code: str) -> None:
         """Launch ``code`` in the raw REPL and return at once; wait() or interrupt() it."""
-        with self._guard(10.0, f"starting code on {self.port}"):
+        with self._guard(10.0, f"starting code on {self.port}", watch_reset=True):
             self._start(code)
 
     def _start(self, code: str) -> None:
@@ -279,7 +280,7 @@ class Repl:
         """Wait for started code (or a main.py running after a reset) to finish; its stdout."""
         if self.state is State.BOOTING:
             with self._guard(timeout, f"waiting for main.py on {self.port} to finish",
-                             "main.py still runs; Repl.interrupt() stops it"):
+                             "main.py still runs; Repl.interrupt() stops it", watch_reset=False):
                 text = self._link.read_until(PROMPT)
             self.state = State.FRIENDLY
             out = _text(text)
@@ -289,7 +290,7 @@ class Repl:
             raise ProtocolError(f"wait on {self.port}: nothing was started (state "
                                 f"{self.state.value})")
         with self._guard(timeout, f"waiting for code started on {self.port} to finish",
-                         "it is still running; Repl.interrupt() stops it"):
+                         "it is still running; Repl.interrupt() stops it", watch_reset=True):
             return self._follow()
 
     def interrupt(self, timeout: float = 5.0) -> str:
@@ -297,7 +298,7 @@ class Repl:
         self._check_open()
         if self.state is State.RUNNING:
             with self._guard(timeout, f"interrupting code running on {self.port}",
-                             KBD_HINT) as deadline:
+                             KBD_HINT, watch_reset=True) as deadline:
                 while True:
                     self._link.write(b"\x03")
                     try:
@@ -339,7 +340,7 @@ class Repl:
         afterwards (state BOOTING): wait() or interrupt() it.
         """
         with self._guard(timeout, f"soft reset of the board on {self.port}",
-                         "is boot.py stuck?"):
+                         "is boot.py stuck?", watch_reset=False):
             if run_main:
                 if self.state is not State.FRIENDLY:
                     self._to_friendly(timeout)
@@ -365,7 +366,8 @@ class Repl:
         """
         self._check_open()
         with self._guard(timeout, f"hard reset of the board on {self.port}",
-                         "the board did not restart: check the cable and power"):
+                         "the board did not restart: check the cable and power",
+                         watch_reset=False):
             if has_modem_lines(self._serial):
                 self._link.drain()  # anything pending is from before the reset
                 # NodeMCU: RTS -> EN, DTR -> GPIO0 through two transistors; DTR
@@ -390,7 +392,8 @@ class Repl:
     # -- identity ------------------------------------------------------------------
     def read_banner(self, timeout: float = 10.0) -> str:
         """The banner line, e.g. "MicroPython v1.24.1 on 2024-11-29; ESP module with ESP8266"."""
-        with self._guard(timeout, f"reading the banner of the board on {self.port}"):
+        with self._guard(timeout, f"reading the banner of the board on {self.port}",
+                         watch_reset=False):
             if self.state is not State.FRIENDLY:
                 self._to_friendly(timeout)
             self._link.write(b"\x02")
@@ -435,7 +438,8 @@ class Repl:
             pass
 
     def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
-        with self._guard(timeout, f"{doing} {path} on the board on {self.port}"):
+        with self._guard(timeout, f"{doing} {path} on the board on {self.port}",
+                         watch_reset=True):
             self._enter_raw()
             try:
                 result = fn(*args)
@@ -458,24 +462,33 @@ class Repl:
         if self._closed:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")
 
-    def _guard(self, timeout: float, what: str, hint: str = "") -> _Guard:
+    def _guard(self, timeout: float, what: str, hint: str = "",
+               watch_reset: bool | None = None) -> _Guard:
+        """A deadline for one call; ``watch_reset``: boot text raises BoardResetError
+        (True: code runs or a file moves, no restart expected; False: a reset or an
+        interrupt may be under way; None: as the enclosing call)."""
         self._check_open()
-        return _Guard(self, timeout, what, hint)
+        return _Guard(self, timeout, what, hint, watch_reset)
 
 
 class _Guard:
     """A deadline for one public call. On failure the REPL state is unknown, except that
     a timeout while code runs leaves it running (interrupt() can still stop it)."""
 
-    def __init__(self, repl: Repl, timeout: float, what: str, hint: str) -> None:
+    def __init__(self, repl: Repl, timeout: float, what: str, hint: str,
+                 watch_reset: bool | None = None) -> None:
         self.repl = repl
         self.cm = repl._link.waiting(timeout, what, hint)
+        link = repl._link
+        self.watch = link.watching_reset(link.watch_reset if watch_reset is None else watch_reset)
 
     def __enter__(self):
+        self.watch.__enter__()
         return self.cm.__enter__()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.cm.__exit__(exc_type, exc, tb)
+        self.watch.__exit__(exc_type, exc, tb)
         if exc_type is None or issubclass(exc_type, DeviceError):
             return
         running = (State.RUNNING, State.BOOTING)

@@ -418,3 +418,48 @@ def test_an_unplugged_board_is_a_bench_error_naming_the_port(
     assert result.ret == 3, out
     assert "rfc2217://127.0.0.1:" in out and "bench error during the test" in out, out
     assert "unknown state since test_unplug.py::test_board_unplugged" in out, out
+
+
+RESET_TESTS = '''
+import threading
+import time
+
+
+def test_board_resets_during_an_upload(board):
+    twin = board.session.twin
+    data = bytes(range(32, 127)) * 300  # ~28 kB: the write takes many seconds
+    fired = []
+
+    def brownout():
+        fired.append(time.monotonic())
+        twin.reset()  # as POST /reset: the chip restarts
+
+    threading.Timer(1.0, brownout).start()
+    try:
+        board.repl.fs_write("/big.txt", data)
+    finally:
+        if fired:
+            print(f"SEEN-AFTER {time.monotonic() - fired[0]:.2f}")
+
+
+def test_next_test_starts_from_a_known_state(board):
+    assert board.repl.eval("1 + 1") == 2
+'''
+
+
+def test_a_reset_during_an_upload_is_seen_at_once_and_the_next_test_runs(
+        pytester: pytest.Pytester) -> None:
+    _twin_class()
+    pytester.makepyfile(test_reset=RESET_TESTS)
+    result = pytester.runpytest_subprocess("--app-dir=" + str(ROOT / "firmware"), "-rA",
+                                           "-p", "no:cacheprovider", timeout=RUN_TIMEOUT)
+    out = result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors") == 1 and outcomes.get("passed") == 1, out
+    assert "failed" not in outcomes, out
+    assert result.ret == 3, out
+    assert "BoardResetError: the board reset while writing /big.txt" in out, out
+    seen = [float(line.split("SEEN-AFTER ", 1)[1].split()[0]) for line in out.splitlines()
+            if "SEEN-AFTER " in line]
+    # the write's own deadline is ~66 s: seen long before it (2 s is the goal, bench/)
+    assert seen and seen[0] < 20.0, out
