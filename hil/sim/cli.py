@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         for f in FAULTS.values():
             print(f"{f.name:<{width}}  {f.description}")
         return 0
-    from hil.sim.errors import SimUsageError
+    from hil.sim.errors import SimBusyError, SimUsageError
     from hil.sim.twin import DEFAULT_HEAP, Twin
 
     stop = threading.Event()
@@ -95,6 +95,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         twin.start()
+    except SimBusyError as e:
+        print(f"hil sim: {e}", file=sys.stderr)
+        return 3
     except OSError as e:
         print(f"hil sim: could not start the twin: {e}", file=sys.stderr)
         return 3

@@ -30,6 +30,7 @@ from hil.sim.identity import Identity
 from hil.sim.image import new_board_flash
 from hil.sim.link import LinkFaults, parse_spec
 from hil.sim.ports import PtyPort, Rfc2217Server
+from hil.sim.statelock import StateLock
 from hil.sim.uart import DEFAULT_BAUD
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Twin:
         self._rfc: Rfc2217Server | None = None
         self._control: ControlServer | None = None
         self._running = False
+        self._state_lock: StateLock | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -95,6 +97,7 @@ class Twin:
 
     def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._state_lock = StateLock(self.state_dir).acquire()  # SimBusyError names the holder
         flash_path = self.state_dir / "flash.bin"
         new_board = not flash_path.exists()
         self._flash = Flash(flash_path)
@@ -166,6 +169,9 @@ class Twin:
         if self._flash is not None:
             with contextlib.suppress(Exception):
                 self._flash.close()
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self._control = self._rfc = self._pty = None
         self.link_faults = None
         self.chip = None
