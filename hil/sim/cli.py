@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", type=Path, default=None, metavar="DIR",
                    help=f"state directory: flash and identity (default {default_state_dir()})")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
-                   help="start with this bench fault (repeatable; see --list-faults)")
+                   help="start with this bench fault (repeatable; see --list-faults); "
+                        "intermittent:RATE: RATE of the released reads bounce to 0 (0.02 = 2%%)")
     p.add_argument("--list-faults", action="store_true", help="list the fault names and exit")
     p.add_argument("--link-fault", action="append", default=[], metavar="KIND:RATE",
                    help="a faulty USB link (repeatable): garble:P / drop:P (probability per byte, "

@@ -1,6 +1,6 @@
 """The host side of the twin's USB cable: a pty (no modem lines) and an RFC2217 server.
 
-Known behaviours (protocols.md §5, §6; checked with pyserial 3.5, esptool 5.6, mpremote 1.29):
+Known behaviours (docs/protocols.md §5, §6; checked with pyserial 3.5, esptool 5.6, mpremote 1.29):
 
 - pty: every modem ioctl fails with ENOTTY on Linux, so a pty is a board
   *without* the auto-reset circuit. Reading the master gives EIO whenever no
