@@ -56,6 +56,7 @@ class Twin:
         micropython: str | None = None,
         link_faults: tuple[str, ...] | list[str] = (),
         link_seed: int | None = None,
+        control_token: str | None = None,
     ) -> None:
         check_names(list(faults))
         for spec in link_faults:
@@ -72,6 +73,7 @@ class Twin:
         self._micropython = micropython
         self._link_specs = list(link_faults)
         self._link_seed = link_seed
+        self._control_token = control_token
         self.link_faults: LinkFaults | None = None
         self._flash: Flash | None = None
         self.breadboard: Breadboard | None = None
@@ -121,7 +123,7 @@ class Twin:
             self.chip.uart, on_lines=self.chip.set_lines, host=self._host, port=self._port
         )
         self._rfc.start()
-        self._control = ControlServer(self, self._host, self._control_port)
+        self._control = ControlServer(self, self._host, self._control_port, token=self._control_token)
         self._control.start()
         self.link_faults = LinkFaults(
             self._link_specs,
@@ -204,6 +206,11 @@ class Twin:
     @property
     def control_url(self) -> str:
         return self._need(self._control, "control_url").url
+
+    @property
+    def control_token(self) -> str | None:
+        """The token clients send as `Authorization: Bearer TOKEN` (None on loopback: not needed)."""
+        return self._need(self._control, "control_token").token
 
     def _need(self, part: Any, what: str) -> Any:
         if part is None:
