@@ -7,10 +7,10 @@ runs); the waveform goes into the report as VCD and PNG.
 from __future__ import annotations
 
 import pytest
+from hil_pytest import verdicts
+from hil_pytest.board import Board
+from hil_pytest.measure import run_app
 
-from fixtures import verdicts
-from fixtures.board import Board
-from fixtures.measure import run_app
 from hil.waveform import check_blink, plot, write_vcd
 
 CYCLES = 3.5  # whole cycles to watch: several half cycles of each LED

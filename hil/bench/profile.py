@@ -6,12 +6,17 @@ default, so a bench wired differently needs a file, not a code change.
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from hil.errors import BenchProfileError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomli is the same parser (tomllib was made from it, PEP 680)
+    import tomli as tomllib
 
 # NodeMCU silk-screen labels (esp8266/Arduino variants/nodemcu/pins_arduino.h).
 GPIO_LABELS = {16: "D0", 5: "D1", 4: "D2", 0: "D3", 2: "D4", 14: "D5", 12: "D6", 13: "D7",
