@@ -87,11 +87,27 @@ def open_error(spec: str, e: BaseException) -> PortError:
     return PortError(f"opening {spec}: {e}")
 
 
-def gone_error(spec: str, e: BaseException, doing: str) -> PortGoneError:
-    """The port failed while in use: most often the board was unplugged."""
+def gone_error(spec: str, e: BaseException, doing: str) -> PortError:
+    """The port failed while in use: another reader on it, or the board was unplugged.
+
+    A program that opens the port without the lock (screen, minicom, picocom,
+    an IDE's serial monitor) does not stop our open, but it takes bytes from
+    under us: pyserial then sees "readiness to read but returned no data"
+    (serialposix.py ``read``: "device disconnected or multiple access on port?").
+    """
+    if shared_port(e):
+        return PortBusyError(
+            f"{doing} on {spec}: another program reads the same port ({e}); close it (screen, "
+            f"minicom, picocom and serial monitors do not lock the port, so it opened "
+            f"anyway; `fuser {spec}` shows who) and rerun")
     return PortGoneError(
         f"{doing} on {spec}: the port stopped working ({e}); was the board unplugged or "
         f"reset by another program? Reconnect it and rerun")
+
+
+def shared_port(e: BaseException) -> bool:
+    """pyserial's sign that a second reader took the bytes select() announced."""
+    return "multiple access on port" in str(e)
 
 
 def describe_ports() -> str:
