@@ -19,6 +19,8 @@ from hil_pytest.session import BenchSession
 
 from hil.waveform import check_blink
 
+pytestmark = pytest.mark.slow  # starts MicroPython / tool processes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
