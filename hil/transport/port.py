@@ -34,14 +34,14 @@ DIALOUT_HINT = "run `sudo usermod -aG dialout $USER`, then log out and in again"
 
 
 def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> serial.Serial:
-    """Open ``spec`` (device path, rfc2217://, socket://, or "auto") exclusively.
+    """Open ``spec`` (device path, rfc2217://, socket://, auto, id:SERIAL) exclusively.
 
     Raises PortNotFoundError, PortPermissionError, PortBusyError or PortError.
     """
-    if spec == "auto":
-        from hil.transport.discovery import discover_port
+    if spec == "auto" or spec.startswith("id:"):
+        from hil.transport.discovery import resolve_port
 
-        spec = discover_port()
+        spec = resolve_port(spec)
     try:
         if spec.startswith("rfc2217://"):
             port = Rfc2217Port(None, baudrate=baud, timeout=timeout)
