@@ -42,7 +42,7 @@ from esptool.util import FatalError
 from hil.errors import FlashError, HilError, ImageError, WrongChipError
 from hil.flash.esptool_log import CapturingLog, Progress, quiet_esptool
 from hil.flash.image_check import ImageInfo, check_image, pad4
-from hil.transport import has_modem_lines, open_port
+from hil.transport import gone_error, has_modem_lines, open_port, shared_port
 
 MODES = ("auto", "always", "never")
 FIRMWARE_OFFSET = 0x0  # MicroPython's ESP8266 image is written at 0 (its docs, esptool line)
@@ -142,6 +142,8 @@ def _connected(port: str, log: CapturingLog) -> Iterator[object]:
         connect_mode = "default-reset" if lines else "no-reset"
         try:
             esp = detect_chip(ser, ROM_BAUD, connect_mode=connect_mode)
+        except OSError as e:  # pyserial's SerialException too: the port failed under esptool
+            raise gone_error(port, e, "connecting to the bootloader") from e
         except FatalError as e:
             raise FlashError(
                 f"connecting to the bootloader on {port}: {e}; is it an ESP8266 board, powered, "
@@ -181,6 +183,8 @@ def _run(log: CapturingLog, port: str, doing: str, fn, *args, **kwargs):
         raise FlashError(f"{doing} on {port}: {e}; the board may need a reset and another "
                          f"try.{_tail(log)}") from e
     except OSError as e:
+        if shared_port(e):
+            raise gone_error(port, e, doing) from e
         raise FlashError(f"{doing} on {port}: the port failed ({e}); was the board "
                          f"unplugged?{_tail(log)}") from e
 
