@@ -18,6 +18,7 @@ from hil.errors import BenchError, HilError
 SUBCOMMANDS = (
     "hil.sim.cli",
     "hil.diagnose.cli",
+    "hil.nightly.cli",
 )
 
 EXIT_OK = 0

@@ -39,3 +39,17 @@ def _usb_id(p: serial.tools.list_ports_common.ListPortInfo) -> str:
     if p.vid is None:
         return "not USB"
     return f"{p.vid:04X}:{p.pid:04X}"
+
+
+def find_by_serial(serial_number: str) -> str:
+    """The device path of the USB serial adapter with this serial number (stable across
+    replugs and hubs, unlike /dev/ttyUSB0)."""
+    ports = list(serial.tools.list_ports.comports())
+    for p in ports:
+        if p.serial_number and p.serial_number == serial_number:
+            return p.device
+    listing = ", ".join(f"{p.device} (serial {p.serial_number or 'none'})" for p in ports) \
+        or "none"
+    raise PortNotFoundError(
+        f"--port {serial_number}: no USB serial adapter with that serial number; serial ports "
+        f"present: {listing}. Plug the board in, or pass a device path or rfc2217:// URL")
