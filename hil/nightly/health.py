@@ -208,7 +208,7 @@ def text_report(nights: list[dict], findings: list[Finding], source: str = "",
     lines = [f"bench health{f' from {source}' if source else ''}: {len(shown)} night(s), "
              f"{shown[0].get('time', '?')} .. {shown[-1].get('time', '?')}; board "
              f"{shown[-1].get('board') or '?'}; exit codes "
-             + "".join(str(n.get('exit', '?')) for n in shown)]
+             + " ".join(str(n.get('exit', '?')) for n in shown)]
     flagged = {f.figure for f in findings}
     names = figure_names(shown)
     width = max([len(n) for n in names] + [6])
@@ -217,8 +217,11 @@ def text_report(nights: list[dict], findings: list[Finding], source: str = "",
         tonight = (shown[-1].get("figures") or {}).get(name)
         now = (f"{tonight['count']}/{tonight['of']}" if is_count(tonight)
                else f"{tonight:g}" if is_number(tonight) else "-")
-        mark = "  <-- " if name in flagged else ""
-        lines.append(f"  {name:<{width}}  {sparkline(values):<{len(shown)}}  tonight {now}{mark}")
+        mark = "  <-- flagged" if name in flagged else ""
+        nums = [x for x in values if x is not None]
+        span = f"(range {min(nums):.3g} .. {max(nums):.3g})" if nums else ""
+        lines.append(f"  {name:<{width}}  {sparkline(values):<{len(shown)}}  tonight {now:<8} "
+                     f"{span}{mark}")
     if findings:
         lines.append("flagged:")
         lines += [f"  - {f.text}" for f in findings]
