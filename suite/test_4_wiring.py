@@ -1,4 +1,4 @@
-"""Jumper test and ground path: the unattended probes of bench.md (P1, P2, P3)."""
+"""Jumper test and ground path: the unattended probes of docs/bench.md (P1, P2, P3)."""
 
 from __future__ import annotations
 

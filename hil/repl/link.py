@@ -6,7 +6,7 @@ Known behaviours this works around (mpremote 1.29, transport_serial.py):
   ``serial.read(2)`` with the port's timeout, which is None (forever) when
   mpremote opens the port itself.
 - For paths under /dev/pts/ it switches to blocking ``read(1)``, so a silent
-  device hangs it forever (protocols.md 3.4).
+  device hangs it forever (docs/protocols.md §3.4).
 So SerialTransport gets this object as its ``serial``: every read waits at most
 until the active Deadline and then raises BoardTimeoutError naming what was
 awaited and the last bytes seen; a failing port raises PortGoneError.

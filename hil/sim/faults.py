@@ -1,4 +1,4 @@
-"""The fault catalogue of the reference bench (shared/reference/bench.md), as wiring changes.
+"""The fault catalogue of the reference bench (docs/bench.md), as wiring changes.
 
 A fault never fakes a reading: it changes the breadboard's wiring (a wire that
 does not conduct, a wire in the wrong hole, a rail that is not bridged, a
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from hil.sim.errors import SimUsageError
 
-# GPIO numbers of the reference bench (bench.md "The board"; NodeMCU map from
+# GPIO numbers of the reference bench (docs/bench.md "The board"; NodeMCU map from
 # esp8266/Arduino variants/nodemcu/pins_arduino.h).
 GPIO_D5_BUTTON = 14
 GPIO_D2 = 4
