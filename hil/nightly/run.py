@@ -30,13 +30,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hil import exitcodes
 from hil.errors import BenchError, HilError
 from hil.nightly import health, history, paths, report_html
 from hil.nightly.contract import RUN_RECORD, TRANSIENT
 from hil.nightly.lock import BoardLock
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: suite/, firmware/, pyproject.toml
-EXIT_OK, EXIT_APP, EXIT_USAGE, EXIT_BENCH = 0, 1, 2, 3
+EXIT_OK, EXIT_APP = exitcodes.OK, exitcodes.APP_FAILED
+EXIT_USAGE, EXIT_BENCH = exitcodes.USAGE, exitcodes.BENCH_BROKEN
 MEANING = {EXIT_OK: "all tests passed", EXIT_APP: "the app failed (the bench was sound)",
            EXIT_BENCH: "the bench is broken: the results cannot be trusted"}
 PORT_RETURN_S = 20.0   # how long a vanished port may take to come back before a retry
