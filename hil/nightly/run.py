@@ -217,6 +217,11 @@ def classify(rc: int, record: dict | None) -> tuple[int, str]:
                             f"harness could not start (see pytest.log)")
     if rc == 0:
         return EXIT_OK, MEANING[EXIT_OK]
+    errors = [n for n, o in (record.get("outcomes") or {}).items() if o == "error"]
+    if errors:  # neither a bench error nor the app's failure: nothing after it is trusted
+        return EXIT_BENCH, (f"{len(errors)} test(s) ended in an error the harness did not "
+                            f"expect (first: {errors[0]}; see pytest.log): the bench or the "
+                            f"harness, not the app")
     if rc == 1:
         failed = record.get("failed") or []
         return EXIT_APP, (f"{len(failed)} app test(s) failed: "

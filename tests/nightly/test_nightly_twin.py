@@ -197,3 +197,36 @@ def test_new_flicker_is_flagged_after_healthy_nights(twin, tmp_path: Path, night
                            str(history)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert flicker in proc.stdout and never in proc.stdout, proc.stdout
+
+
+def test_cable_pulled_mid_run_is_retried_once(twin, tmp_path: Path) -> None:
+    """The port vanishes and comes back (link fault unplug): one retry after a hard reset."""
+    reports, history = tmp_path / "reports", tmp_path / "history.jsonl"
+    job = subprocess.Popen(nightly_cmd(twin.url, reports, history, "--", "-k", "leds"),
+                           cwd=tmp_path, env=nightly_env(tmp_path), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        started = reports / "test_leds_blink_in_antiphase" / "serial.log"
+        deadline = time.monotonic() + 300
+        while job.poll() is None and time.monotonic() < deadline and not (
+                started.exists() and "s_start()" in started.read_text()):
+            time.sleep(0.1)
+        assert "s_start()" in started.read_text(), "the app never started under the sampler"
+        twin.set_link_faults(["unplug:0.3"])  # the cable is pulled for a second, once
+        while twin.link_state()["unplugs"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        twin.set_link_faults(clear=["unplug"])
+        out, err = job.communicate(timeout=400)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
+    run = NightlyRun(job.returncode, out, err, reports, history)
+    assert run.returncode == 0, run.describe()
+    summary = run.json("nightly.json")
+    assert summary["retried"] and "port-gone" in summary["retried"]
+    first = json.loads((reports / "attempt-1" / "hil-run.json").read_text())
+    assert first["bench_error"]["kind"] == "port-gone" and first["failed"] == []
+    assert "Retried once" in (reports / "report.html").read_text()
+    (line,) = run.history_lines()
+    assert line["exit"] == 0 and "port-gone" in line["retried"]
