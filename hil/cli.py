@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     "hil.sim.cli",
     "hil.diagnose.cli",
     "hil.transport.cli",
+    "hil.nightly.cli",
 )
 
 EXIT_OK = exitcodes.OK

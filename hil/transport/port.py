@@ -130,5 +130,7 @@ def has_modem_lines(port: serial.Serial) -> bool:
     except OSError as e:
         if e.errno in (errno.ENOTTY, errno.EINVAL):
             return False
-        raise
+        raise gone_error(port.port, e, "setting the reset lines") from e
+    except serial.SerialException as e:  # rfc2217: the server went away
+        raise gone_error(port.port, e, "setting the reset lines") from e
     return True
