@@ -128,6 +128,9 @@ class Breadboard:
     def __init__(self, faults: tuple[str, ...] | list[str] = (), *, seed: int | None = None) -> None:
         check_names(list(faults))
         self._lock = threading.RLock()
+        # Watchers (the bench page's event stream) wait here for the next change.
+        self._changed = threading.Condition(self._lock)
+        self._version = 0
         self._rng = random.Random(seed)
         self._faults: set[str] = set(faults)
         self._wiring: Wiring = wiring_for(self._faults)
@@ -241,11 +244,26 @@ class Breadboard:
         """A strap pin's level as the ROM samples it at reset (pads are inputs then)."""
         return self.read(gpio)
 
-    def led_history(self) -> list[dict[str, object]]:
+    def led_history(self, since: float | None = None) -> list[dict[str, object]]:
+        """The LED level changes, oldest first; with `since`, only those after that time."""
         with self._lock:
-            return [dict(e) for e in self._led_history]
+            if since is None:
+                return [dict(e) for e in self._led_history]
+            newer: list[dict[str, object]] = []
+            for e in reversed(self._led_history):  # newest first: stop at the first old one
+                if e["t"] <= since:  # type: ignore[operator]
+                    break
+                newer.append(dict(e))
+            return newer[::-1]
 
-    def state(self) -> dict[str, object]:
+    def wait_change(self, version: int, timeout: float) -> int:
+        """Block until the bench changed since `version` (or `timeout` s passed); returns
+        the current version, to pass to the next call. Any other version returns at once."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != version, timeout)
+            return self._version
+
+    def state(self, history: bool = True) -> dict[str, object]:
         with self._lock:
             nets = self._build_nets()
             pins = {}
@@ -261,7 +279,7 @@ class Breadboard:
             return {
                 "pins": pins,
                 "leds": {LABELS[g]: self._led_level[g] for g in LED_GPIOS},
-                "led_history": self.led_history(),
+                "led_history": self.led_history() if history else [],
                 "faults": self.faults,
                 "wires": [
                     {"a": self._jumper_names[k][0], "b": self._jumper_names[k][1]}
@@ -389,3 +407,6 @@ class Breadboard:
             if self._led_level.get(g) != level:
                 self._led_level[g] = level
                 self._led_history.append({"t": now, "gpio": g, "label": LABELS[g], "level": level})
+        with self._changed:  # an RLock: also fine from __init__, where nobody holds it
+            self._version += 1
+            self._changed.notify_all()

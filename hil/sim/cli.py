@@ -5,8 +5,10 @@ Prints, one per line and flushed before serving:
     pty: /dev/pts/N
     url: rfc2217://127.0.0.1:PORT
     control: http://127.0.0.1:PORT
+    page: http://127.0.0.1:PORT/
 
-(`--json`: one JSON object with the keys `pty`, `url`, `control`.)
+(`--json`: one JSON object with the keys `pty`, `url`, `control`, `page`.)
+`page:` is the bench page (hil/sim/web) on the control endpoint: open it in a browser.
 """
 
 from __future__ import annotations
@@ -96,7 +98,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         # `pty:` is always the real /dev/pts/N; the stable symlink gets a line of its own,
         # so scripts that parse `pty:` see the same thing with or without --link.
-        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url}
+        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url,
+                "page": twin.control_url + "/"}
         if args.link:
             info["link"] = str(args.link)
         if args.json:

@@ -8,6 +8,7 @@
 | POST | /faults | {"set": [...], "clear": [...]} | switch faults (unknown name: 400 + valid names) |
 | POST | /reset | {"flash": false} | the board's RST button, optionally with FLASH held |
 | GET | /state | | pins, LED history, faults, wires, button, boot state, firmware, shorts |
+| GET | /, /events, /bench | | the bench page, its live events and layout (hil/sim/web) |
 
 Every reply is JSON; errors are `{"error": "..."}` with a 4xx/5xx status.
 """
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 from hil.sim.breadboard import BENCH_WIRES
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, UnknownFaultError
+from hil.sim.web import handle as handle_web
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class ControlServer:
         self._httpd = server_class((host, port), handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()  # ends the bench page's event streams
 
     @property
     def url(self) -> str:
@@ -88,6 +91,7 @@ class ControlServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._closing.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=2.0)
@@ -155,6 +159,8 @@ class ControlServer:
 
             def _handle(self, method: str) -> None:
                 try:
+                    if method == "GET" and handle_web(self, server._bench, server._closing):
+                        return  # the bench page, its layout or its event stream
                     body = self._body() if method == "POST" else {}
                     status, reply = server._route(method, self.path, body)
                 except _HttpError as e:
