@@ -83,8 +83,9 @@ def test_events_push_each_change_and_end_when_the_twin_stops(twin: Any) -> None:
 
 def test_package_data_ships_every_page_file() -> None:
     import fnmatch
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     root = Path(__file__).resolve().parents[2]
     patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
