@@ -94,7 +94,7 @@ const act = {
 const PIN_X0 = 226, PIN_PITCH = 32, TOP_Y = 58, BOTTOM_Y = 202;
 const GEO = {
   ledBoard: [240, 128],  // NodeMCU board LED (GPIO16) next to the USB socket
-  ledModule: [596, 98],  // ESP-12 module LED (GPIO2) by the antenna
+  ledModule: [604, 100], // ESP-12 module LED (GPIO2) by the antenna
   button: [380, 375],
   rowA: [300, 330, 470], // x0, y, x1
   rowB: [300, 420, 470],
@@ -147,8 +147,12 @@ function drawBench(layout) {
     const [x, y] = led.gpio === 16 ? GEO.ledBoard : GEO.ledModule;
     const g = el("g", {}, board);
     el("circle", { id: `led-${led.label}`, class: "led", cx: x, cy: y, r: 9 }, g);
-    el("text", { class: "silk small", x: x, y: y + 22, "text-anchor": "middle" }, g,
-      `LED ${led.label}${led.active_low ? " (active-low)" : ""}`);
+    // the module LED sits on the silver shield: dark text beside it; the board LED: silk below
+    const onShield = led.gpio !== 16;
+    el("text", onShield
+      ? { class: "label small", x: x - 14, y: y + 4, "text-anchor": "end" }
+      : { class: "silk small", x: x, y: y + 22, "text-anchor": "middle" }, g,
+    `LED ${led.label}${led.active_low ? " (active-low)" : ""}`);
     el("title", {}, g, `LED on ${led.label}/GPIO${led.gpio}, ${led.active_low ? "lit when the pin is low" : "lit when the pin is high"}`);
   }
 
@@ -184,7 +188,7 @@ function drawBench(layout) {
   if (layout.actuator) {
     const [sx, sy] = GEO.solenoid;
     el("rect", { id: "solenoid", class: "solenoid", x: sx, y: sy, width: 40, height: 46, rx: 4 }, bb);
-    el("text", { class: "label small", x: sx + 20, y: sy + 62, "text-anchor": "middle" }, bb, `press (${layout.actuator.label})`);
+    el("text", { class: "label small", x: sx + 46, y: sy + 26 }, bb, `press (${layout.actuator.label})`);
     probe(bb, anchors[layout.actuator.label], [sx + 20, sy], "", "actuator");
   }
 
