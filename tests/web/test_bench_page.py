@@ -128,6 +128,14 @@ def test_setting_split_rail_on_the_page_shows_in_get_state(twin: Any, bench_page
     wait_until(lambda: get_state(twin)["faults"] == [], what="split-rail to clear")
 
 
+def test_a_rated_fault_from_the_page(twin: Any, bench_page: BenchPage) -> None:
+    bench_page.page.fill("#fault-rate-intermittent", "0.05")
+    bench_page.page.check("#fault-intermittent")
+    wait_until(lambda: get_state(twin)["faults"] == ["intermittent:0.05"], what="the rated fault")
+    bench_page.page.uncheck("#fault-intermittent")
+    wait_until(lambda: get_state(twin)["faults"] == [], what="the rated fault to clear")
+
+
 def test_operator_jumper_from_the_page(twin: Any, bench_page: BenchPage) -> None:
     page = bench_page.page
     page.select_option("#jumper-a", "D5")

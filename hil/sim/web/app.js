@@ -322,8 +322,15 @@ function buildControls(layout) {
     const li = html("li", { id: `fault-row-${f.name}`, title: f.description }, list);
     const box = html("input", { type: "checkbox", id: `fault-${f.name}` }, li);
     html("label", { for: `fault-${f.name}` }, li, f.name);
+    let rate = null;
+    if (f.rated) {  // optional: NAME:RATE (e.g. intermittent:0.02); empty = the plain fault
+      rate = html("input", { type: "number", id: `fault-rate-${f.name}`, min: "0", max: "1", step: "0.01",
+        placeholder: "rate", "aria-label": `${f.name} rate (0 to 1)`, class: "rate" }, li);
+    }
+    const spec = () => (rate && rate.value !== "" ? `${f.name}:${rate.value}` : f.name);
     box.addEventListener("change", () =>
-      box.checked ? act.faults([f.name], []) : act.faults([], [f.name]));
+      box.checked ? act.faults([spec()], []) : act.faults([], [f.name]));
+    if (rate) rate.addEventListener("change", () => { if (box.checked) act.faults([spec()], []); });
   }
   $("#rst").addEventListener("click", () => pressReset());
   $("#flash").addEventListener("click", () => toggleFlash());
@@ -432,10 +439,13 @@ function render(st) {
   }
   renderJumpers(st.wires || []);
   // faults
-  const active = new Set(st.faults);
+  const specs = new Map(st.faults.map((spec) => [spec.split(":")[0], spec.split(":")[1]]));
+  const active = new Set(specs.keys());
   for (const f of layout.faults) {
     const box = document.getElementById(`fault-${f.name}`);
     box.checked = active.has(f.name);
+    const rate = document.getElementById(`fault-rate-${f.name}`);
+    if (rate && document.activeElement !== rate && active.has(f.name)) rate.value = specs.get(f.name) || "";
     document.getElementById(`fault-row-${f.name}`).classList.toggle("on", active.has(f.name));
   }
   // boot state and the UART line
@@ -497,7 +507,13 @@ function connect() {
     link.className = "pill ok";
   });
   source.addEventListener("state", (e) => onState(JSON.parse(e.data)));
-  source.addEventListener("gone", () => source.close());
+  source.addEventListener("gone", (e) => {
+    source.close();  // the twin broke: reconnecting would only repeat it
+    bench.connected = false;
+    $("#link").textContent = "twin gone";
+    $("#link").className = "pill bad";
+    showError(`the twin stopped answering: ${JSON.parse(e.data).error}`);
+  });
   source.addEventListener("error", () => {
     bench.connected = false;
     const link = $("#link");

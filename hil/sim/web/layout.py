@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from hil.sim.breadboard import BENCH_WIRES, NET_NAMES
-from hil.sim.faults import FAULTS
+from hil.sim.faults import FAULTS, RATED
 
 # The NodeMCU DevKit 1.0 headers, USB end first (nodemcu-devkit-v1.0 pinout, "NODEMCU_DEVKIT_V1.0_PINMAP").
 HEADER_D_SIDE = ("D0", "D1", "D2", "D3", "D4", "3V3", "GND", "D5", "D6", "D7", "D8", "RX", "TX", "GND", "3V3")
@@ -57,6 +57,8 @@ def bench_layout(profile: Any = None) -> dict[str, Any]:
         "bench_wires": {name: {"from": wires[name][0], "to": wires[name][1]} for name in BENCH_WIRES},
         "nets": list(NET_NAMES),
         "header": {"d_side": list(HEADER_D_SIDE), "a_side": list(HEADER_A_SIDE)},
-        "faults": [{"name": f.name, "description": f.description} for f in FAULTS.values()],
+        # rated faults take NAME:RATE in POST /faults (`intermittent:0.02`)
+        "faults": [{"name": f.name, "description": f.description, "rated": f.name in RATED}
+                   for f in FAULTS.values()],
         "half_cycle_s": profile.half_cycle_s,
     }
