@@ -197,3 +197,48 @@ def test_a_bad_vcd_is_said_on_the_page_not_thrown(twin: Any, bench_page: BenchPa
     bench_page.page.set_input_files("#vcd-file", str(bad))
     bench_page.wait("!document.getElementById('error').hidden")
     assert "notes.vcd" in bench_page.page.inner_text("#error")
+
+
+# A VCD as other tools write it: timescale in one token, a scope, $dumpvars, x values,
+# a vector, and signal names that give the GPIO only.
+FOREIGN_VCD = """$date today $end
+$timescale 10us $end
+$scope module logic $end
+$var wire 1 # GPIO2 $end
+$var wire 1 % GPIO16 $end
+$var wire 4 & bus [3:0] $end
+$upscope $end
+$enddefinitions $end
+$dumpvars
+x#
+1%
+b0000 &
+$end
+#0
+0#
+#50000
+1#
+0%
+b0101 &
+#100000
+0#
+1%
+#150000
+"""
+
+
+def test_a_vcd_dropped_on_the_page_replays(twin: Any, bench_page: BenchPage) -> None:
+    page = bench_page.page
+    page.evaluate("""(text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], "logic.vcd", { type: "text/plain" }));
+      document.body.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true }));
+    }""", FOREIGN_VCD)
+    bench_page.wait("bench.replay !== null")
+    assert page.evaluate("Object.keys(bench.replay.channels)") == ["LED D4", "LED D0", "bus"]
+    assert page.evaluate("bench.replay.end") == pytest.approx(1.5)  # 150000 x 10 us
+    d4 = page.evaluate("bench.replay.channels['LED D4']")
+    assert [v for _, v in d4] == [None, 0, 1, 0]  # x, then the levels
+    assert [t for t, _ in d4] == pytest.approx([0, 0, 0.5, 1.0])
+    for lit, dark in (("D4", "D0"), ("D0", "D4"), ("D4", "D0")):
+        bench_page.wait(lit_js(lit, dark))
