@@ -105,6 +105,15 @@ def test_holding_the_drawn_button_stops_the_app(twin: Any, bench_page: BenchPage
     assert (pins["D4"]["level"], pins["D0"]["level"]) == (1, 1)  # active-low: high is dark
 
 
+def test_the_button_holds_from_the_keyboard_too(twin: Any, bench_page: BenchPage) -> None:
+    bench_page.page.focus("#button")
+    bench_page.page.keyboard.down("Space")
+    wait_until(lambda: get_state(twin)["button"]["pressed"], what="Space to press the button")
+    bench_page.wait("document.getElementById('button').classList.contains('pressed')")
+    bench_page.page.keyboard.up("Space")
+    wait_until(lambda: not get_state(twin)["button"]["pressed"], what="the release")
+
+
 def test_pulling_w3_on_the_page_then_diagnose_names_the_rail(
         twin: Any, bench_page: BenchPage, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bench_page.page.click("#wire-W3 .wire-hit")
