@@ -70,6 +70,8 @@ NET_NAMES = JUMPER_PINS + PLACES
 # for ("pull W1 out of the board"); putting it back restores the wiring the faults
 # leave (a broken wire put back is still broken).
 BENCH_WIRES = ("W1", "W2", "W3", "BRIDGE")
+# The nets each fixed bench wire joins (W1 runs from the button's pad, which a fault may move).
+BENCH_WIRE_ENDS = {"W2": ("ROW_B", "RAIL_FAR"), "W3": ("RAIL_NEAR", "GND"), "BRIDGE": ("RAIL_NEAR", "RAIL_FAR")}
 
 
 class PinBus(Protocol):
@@ -322,11 +324,11 @@ class Breadboard:
         if w.w1_pad is not None and "W1" not in out:
             nets.join(_pad(w.w1_pad), "ROW_A")
         if w.w2 and "W2" not in out:
-            nets.join("ROW_B", "RAIL_FAR")
+            nets.join(*BENCH_WIRE_ENDS["W2"])
         if w.w3 and "W3" not in out:
-            nets.join("RAIL_NEAR", "GND")
+            nets.join(*BENCH_WIRE_ENDS["W3"])
         if w.bridge and "BRIDGE" not in out:
-            nets.join("RAIL_NEAR", "RAIL_FAR")
+            nets.join(*BENCH_WIRE_ENDS["BRIDGE"])
         nets.join(_pad(P1_STIMULUS), "ROW_A")
         nets.join(_pad(P2_GROUND_SENSE), "ROW_B")
         nets.join(_pad(P3_RAIL_SENSE), "RAIL_FAR")

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hil.sim.breadboard import BENCH_WIRES, NET_NAMES
+from hil.sim.breadboard import BENCH_WIRE_ENDS, BENCH_WIRES, NET_NAMES
 from hil.sim.faults import FAULTS, RATED
 
 # The NodeMCU DevKit 1.0 headers, USB end first (nodemcu-devkit-v1.0 pinout, "NODEMCU_DEVKIT_V1.0_PINMAP").
 HEADER_D_SIDE = ("D0", "D1", "D2", "D3", "D4", "3V3", "GND", "D5", "D6", "D7", "D8", "RX", "TX", "GND", "3V3")
 HEADER_A_SIDE = ("A0", "RSV", "RSV", "SD3", "SD2", "SD1", "CMD", "SD0", "CLK", "GND", "3V3", "EN", "RST", "GND", "VIN")
 
-# Where each bench wire runs (the reference bench's wiring, named: W1 button pin -> row A,
-# W2 row B -> rail far half, W3 rail near half -> board GND, the bridge between the halves).
-_WIRE_ENDS = {"W2": ("ROW_B", "RAIL_FAR"), "W3": ("RAIL_NEAR", "GND"), "BRIDGE": ("RAIL_NEAR", "RAIL_FAR")}
 
 
 def _pin(ref: Any) -> dict[str, Any] | None:
@@ -46,7 +43,7 @@ def bench_layout(profile: Any = None) -> dict[str, Any]:
         )
         if ref is not None
     }
-    wires = {"W1": (profile.button.label, "ROW_A"), **_WIRE_ENDS}
+    wires = {"W1": (profile.button.label, "ROW_A"), **BENCH_WIRE_ENDS}  # W1: button pin -> row A
     return {
         "name": profile.name,
         "source": profile.source,
