@@ -5,9 +5,12 @@ Prints, one per line and flushed before serving:
     pty: /dev/pts/N
     url: rfc2217://127.0.0.1:PORT
     control: http://127.0.0.1:PORT
+    page: http://127.0.0.1:PORT/
     token: TOKEN            (only with a non-loopback --host: the control endpoint's token)
 
-(`--json`: one JSON object with the keys `pty`, `url`, `control`, and `token` if any.)
+(`--json`: one JSON object with the keys `pty`, `url`, `control`, `page`, and `token` if any.)
+`page:` is the bench page (hil/sim/web) on the control endpoint: open it in a browser
+(off loopback add `?token=TOKEN` to its address).
 """
 
 from __future__ import annotations
@@ -108,11 +111,13 @@ def _run(args: argparse.Namespace) -> int:
     try:
         # `pty:` is always the real /dev/pts/N; the stable symlink gets a line of its own,
         # so scripts that parse `pty:` see the same thing with or without --link.
-        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url}
+        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url,
+                "page": twin.control_url + "/"}
         if twin.control_token:
             # Printed once, here: a non-loopback control endpoint answers only requests
-            # carrying it (`Authorization: Bearer TOKEN`).
+            # carrying it (`Authorization: Bearer TOKEN`, or `?token=` for the page).
             info["token"] = twin.control_token
+            info["page"] += "?token=" + twin.control_token
         if args.link:
             info["link"] = str(args.link)
         if args.json:

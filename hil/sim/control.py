@@ -9,6 +9,7 @@
 | POST | /reset | {"flash": false} | the board's RST button, optionally with FLASH held |
 | POST | /link | {"set": ["garble:1e-4"], "clear": ["drop"]} | link faults (hil/sim/link.py; unknown kind: 400 + valid kinds) |
 | GET | /state | | pins, LED history, faults, wires, button, boot state, firmware, shorts |
+| GET | /, /events, /bench | | the bench page, its live events and layout (hil/sim/web) |
 
 Every reply is JSON; errors are `{"error": "..."}` with a 4xx/5xx status.
 
@@ -39,12 +40,15 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from hil.sim.breadboard import BENCH_WIRES
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, UnknownFaultError
 from hil.sim.link import KINDS as LINK_KINDS
 from hil.sim.link import UnknownLinkFaultError
+from hil.sim.web import handle as handle_web
+from hil.sim.web import is_asset
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +170,7 @@ class ControlServer:
         server_class = _BoundedServer6 if ":" in host else _BoundedServer
         self._httpd = server_class((host, port), handler)
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()  # ends the bench page's event streams
 
     @property
     def url(self) -> str:
@@ -181,6 +186,7 @@ class ControlServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._closing.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=2.0)
@@ -245,11 +251,17 @@ class ControlServer:
             raise _HttpError(405, {"error": f"{method} {path}: use {known[path]}"})
         raise _HttpError(404, {"error": f"no endpoint {path}; endpoints: {', '.join(known)}"})
 
-    def _authorized(self, header: str | None) -> bool:
+    def _authorized(self, header: str | None, path: str = "") -> bool:
+        """The bearer token in the header, or `?token=` (a browser's EventSource sends no
+        headers: the bench page passes it in the address)."""
         if self.token is None:
             return True
         scheme, _, value = (header or "").strip().partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self.token.encode())
+        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(),
+                                                              self.token.encode()):
+            return True
+        given = parse_qs(urlsplit(path).query).get("token", [""])[0]
+        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
 
     def _make_handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -276,12 +288,17 @@ class ControlServer:
 
             def _handle(self, method: str) -> None:
                 try:
-                    if not server._authorized(self.headers.get("Authorization")):
+                    if method == "GET" and is_asset(self.path):
+                        handle_web(self, server._bench, server._closing)
+                        return  # the page's own files: no secret in them
+                    if not server._authorized(self.headers.get("Authorization"), self.path):
                         self.close_connection = True  # a body, if any, is not read
                         raise _HttpError(401, {
                             "error": "this control endpoint needs its token: send the header "
                             "'Authorization: Bearer TOKEN' with the token `hil sim` printed at start"
                         })
+                    if method == "GET" and handle_web(self, server._bench, server._closing):
+                        return  # the bench's layout or its event stream
                     if method in ("POST", "PUT", "PATCH"):
                         body = self._body()
                     else:

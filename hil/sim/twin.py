@@ -260,12 +260,18 @@ class Twin:
             raise SimStateError("Twin.reset(): the twin is not running (call start() first)")
         chip.press_reset(flash)
 
-    def led_history(self) -> list[dict[str, object]]:
-        return self._board().led_history()
+    def led_history(self, since: float | None = None) -> list[dict[str, object]]:
+        """LED level changes (`since`: only those after that monotonic time)."""
+        return self._board().led_history(since)
 
-    def state(self) -> dict[str, Any]:
+    def wait_change(self, version: int, timeout: float) -> int:
+        """Block until the breadboard changes after `version` or `timeout` s pass (see Breadboard)."""
+        return self._board().wait_change(version, timeout)
+
+    def state(self, history: bool = True) -> dict[str, Any]:
+        """GET /state; `history=False` leaves `led_history` empty (the live page asks often)."""
         bb, chip = self._board(), self.chip
-        doc: dict[str, Any] = dict(bb.state())
+        doc: dict[str, Any] = dict(bb.state(history))
         if chip is not None:
             doc.update(chip.describe())
         doc["pty"] = (self._pty.path or None) if self._pty else None
