@@ -6,7 +6,8 @@
 #   HIL_BENCH     bench profile TOML                                     (default: reference bench)
 #   HIL_REPORTS   where reports go                                       (default: reports/)
 #
-# Exit code: pytest's (0 all passed, 1 tests failed, other = the bench is broken).
+# Exit code: pytest's (0 all passed, 1 the app failed a test, 3 the bench is broken;
+# README "Exit status"; 2 interrupted, 4 usage error).
 # When the suite fails, an unattended diagnosis is added to the reports.
 set -uo pipefail
 cd "$(dirname "$0")/.."

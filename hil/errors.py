@@ -90,7 +90,14 @@ class DeployError(BenchError):
     """Uploading the app failed or was refused."""
 
 
-class CompileError(DeployError):
+class AppError(HilError):
+    """The app under test is at fault before it ever ran (not the bench).
+
+    Reported as a failed test (exit status 1), never as a bench error.
+    """
+
+
+class CompileError(AppError):
     """A file of the app does not compile; nothing was uploaded."""
 
 

@@ -6,7 +6,7 @@ be an ESP8266 -> stub -> (auto) compare the stub's SPI_FLASH_MD5 of the region
 with the image's MD5 -> write only if they differ -> reset into the new image.
 The caller then checks the banner (Repl.version()).
 
-Known behaviours (protocols.md 1.6-1.8):
+Known behaviours (docs/protocols.md §1.6-§1.8):
 - On a pty the reset lines do not exist: esptool cannot reset the chip (it
   warns and carries on), and its "hard reset" after writing does nothing. So
   where the port has no lines we leave the stub with RUN_USER_CODE

@@ -6,15 +6,21 @@ Known behaviours this works around (mpremote 1.29, transport_serial.py):
   ``serial.read(2)`` with the port's timeout, which is None (forever) when
   mpremote opens the port itself.
 - For paths under /dev/pts/ it switches to blocking ``read(1)``, so a silent
-  device hangs it forever (protocols.md 3.4).
+  device hangs it forever (docs/protocols.md §3.4).
 So SerialTransport gets this object as its ``serial``: every read waits at most
 until the active Deadline and then raises BoardTimeoutError naming what was
 awaited and the last bytes seen; a failing port raises PortGoneError.
+
+Every byte to and from the board is logged on the ``hil.serial`` logger at
+DEBUG (``pytest --log-cli-level=DEBUG`` shows it; the pytest plugin writes a
+transcript per test from it): one record per line received, per write sent,
+and per partial line when the board goes quiet, with control bytes shown.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator
 
@@ -26,6 +32,29 @@ from hil.transport import gone_error
 
 DEFAULT_WAIT = 10.0  # s, when no caller set a deadline (mpremote's own default)
 TAIL = 256  # bytes of history kept for timeout messages
+LOG_CHUNK = 256  # a received run without a line end is logged at this length
+
+log = logging.getLogger("hil.serial")
+
+# Names of the control bytes a MicroPython REPL session uses (raw REPL: ^A enter,
+# ^B leave, ^C interrupt, ^D soft reset / end of code, ^E paste mode).
+_SHOWN = {0x0D: "\\r", 0x0A: "\\n\n", 0x09: "\\t", 0x5C: "\\\\", 0x1B: "<ESC>", 0x7F: "<DEL>"}
+
+
+def show_bytes(data: bytes) -> str:
+    """Bytes as readable text: printable ASCII as is, ``\\r`` ``\\n`` ``\\t`` escaped (a
+    ``\\n`` also breaks the line), control bytes as ``<^C>``, others as ``<xHH>``."""
+    out = []
+    for b in data:
+        if b in _SHOWN:
+            out.append(_SHOWN[b])
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        elif b < 0x20:
+            out.append(f"<^{chr(b + 0x40)}>")
+        else:
+            out.append(f"<x{b:02X}>")
+    return "".join(out).rstrip("\n")
 
 
 class Link:
@@ -36,6 +65,7 @@ class Link:
         self.name = name
         self.tail = bytearray()
         self._pending = bytearray()  # read from the port but not yet consumed
+        self._unlogged = bytearray()  # received, not yet in the log (a partial line)
         self.deadline: Deadline | None = None
 
     # -- deadlines ------------------------------------------------------------------
@@ -62,6 +92,9 @@ class Link:
 
     # -- the pyserial surface mpremote uses ---------------------------------------------
     def write(self, data: bytes) -> int:
+        if log.isEnabledFor(logging.DEBUG):
+            self.log_received()
+            log.debug("%s -> %s", self.name, show_bytes(data))
         try:
             n = self.port.write(data)
             return len(data) if n is None else n
@@ -186,3 +219,22 @@ class Link:
             self._pending += data
             self.tail += data
             del self.tail[:-TAIL]
+        if log.isEnabledFor(logging.DEBUG):
+            self._log_rx(data)
+
+    def _log_rx(self, data: bytes) -> None:
+        """Log received bytes a line at a time; a partial line once the board goes quiet."""
+        self._unlogged += data
+        end = self._unlogged.rfind(b"\n")
+        if end >= 0:
+            for line in bytes(self._unlogged[:end + 1]).splitlines(keepends=True):
+                log.debug("%s <- %s", self.name, show_bytes(line))
+            del self._unlogged[:end + 1]
+        if self._unlogged and (not data or len(self._unlogged) >= LOG_CHUNK):
+            self.log_received()
+
+    def log_received(self) -> None:
+        """Log what was received but not logged yet (before a write, at quiet, at close)."""
+        if self._unlogged:
+            log.debug("%s <- %s", self.name, show_bytes(bytes(self._unlogged)))
+            self._unlogged.clear()

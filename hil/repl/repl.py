@@ -6,7 +6,7 @@ every wait, a reliable way in past a main.py that loops forever, soft and
 hard reset, starting code without waiting for it, and host exceptions for
 device ones.
 
-Known behaviours (protocols.md 3.1-3.4, MicroPython shared/runtime/pyexec.c):
+Known behaviours (docs/protocols.md §3.1-§3.4, MicroPython shared/runtime/pyexec.c):
 - Friendly REPL: Enter is ``\\r`` only on v1.19-v1.24; Ctrl-C on an empty
   line prints a new prompt, Ctrl-B prints the banner, Ctrl-D soft-resets and
   runs main.py.
@@ -113,6 +113,7 @@ class Repl:
         if self._closed:
             return
         self._closed = True
+        self._link.log_received()  # the transcript ends with the board's last bytes
         # Closing must not fail: the port may be gone (unplugged) already.
         with contextlib.suppress(Exception):
             if self.state is State.RAW:

@@ -38,8 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", type=Path, default=None, metavar="DIR",
                    help=f"state directory: flash and identity (default {default_state_dir()})")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
-                   help="start with this bench fault (repeatable; see --list-faults)")
+                   help="start with this bench fault (repeatable; see --list-faults); "
+                        "intermittent:RATE: RATE of the released reads bounce to 0 (0.02 = 2%%)")
     p.add_argument("--list-faults", action="store_true", help="list the fault names and exit")
+    p.add_argument("--link-fault", action="append", default=[], metavar="KIND:RATE",
+                   help="a faulty USB link (repeatable): garble:P / drop:P (probability per byte, "
+                   "both directions), unplug:N (cable pulled after N s for 1 s, board unpowered; "
+                   "repeats), brownout:R (chip resets at random, R per second on average)")
     p.add_argument("--erased", action="store_true", help="start with erased flash (no firmware)")
     p.add_argument("--link", type=Path, default=None, metavar="PATH",
                    help="also make PATH a symlink to the pty (a stable name)")
@@ -84,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             control_port=args.control_port,
+            link_faults=args.link_fault,
         )
     except SimUsageError as e:
         print(f"hil sim: {e}", file=sys.stderr)

@@ -7,6 +7,7 @@
 | POST | /wire | {"wire": "W1", "connect": true/false} | put back / pull out a bench wire (W1 W2 W3 BRIDGE) |
 | POST | /faults | {"set": [...], "clear": [...]} | switch faults (unknown name: 400 + valid names) |
 | POST | /reset | {"flash": false} | the board's RST button, optionally with FLASH held |
+| POST | /link | {"set": ["garble:1e-4"], "clear": ["drop"]} | link faults (hil/sim/link.py; unknown kind: 400 + valid kinds) |
 | GET | /state | | pins, LED history, faults, wires, button, boot state, firmware, shorts |
 
 Every reply is JSON; errors are `{"error": "..."}` with a 4xx/5xx status.
@@ -24,6 +25,8 @@ from typing import Any, Protocol
 from hil.sim.breadboard import BENCH_WIRES
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, UnknownFaultError
+from hil.sim.link import KINDS as LINK_KINDS
+from hil.sim.link import UnknownLinkFaultError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ class Bench(Protocol):
     def set_faults(self, set: list[str] = ..., clear: list[str] = ...) -> list[str]: ...
     def state(self) -> dict[str, Any]: ...
     def reset(self, flash: bool = False) -> None: ...
+    def set_link_faults(self, set: list[str] = ..., clear: list[str] = ...) -> list[str]: ...
+    def link_state(self) -> dict[str, Any]: ...
 
 
 class _HttpError(Exception):
@@ -53,7 +58,7 @@ def _field(body: dict[str, Any], key: str, kind: type, default: Any = None) -> A
     value = body[key]
     if kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise _HttpError(400, {"error": f"{key!r} must be a list of fault names"})
+            raise _HttpError(400, {"error": f"{key!r} must be a list of strings"})
     elif not isinstance(value, kind):
         raise _HttpError(400, {"error": f"{key!r} must be {kind.__name__}, not {type(value).__name__}"})
     return value
@@ -136,7 +141,18 @@ class ControlServer:
                 raise _HttpError(400, {"error": "'flash' must be true or false"})
             b.reset(flash=flash)
             return 200, {"reset": True, "flash": flash}
-        known = {"/state": "GET", "/button": "POST", "/wire": "POST", "/faults": "POST", "/reset": "POST"}
+        if method == "POST" and path == "/link":
+            set_ = _field(body, "set", list) if "set" in body else []
+            clear = _field(body, "clear", list) if "clear" in body else []
+            try:
+                b.set_link_faults(set_, clear)
+            except UnknownLinkFaultError as e:
+                raise _HttpError(400, {"error": str(e), "unknown": e.names, "valid": list(LINK_KINDS)}) from e
+            return 200, {"link": b.link_state()}
+        known = {
+            "/state": "GET", "/button": "POST", "/wire": "POST", "/faults": "POST", "/reset": "POST",
+            "/link": "POST",
+        }
         if path in known:
             raise _HttpError(405, {"error": f"{method} {path}: use {known[path]}"})
         raise _HttpError(404, {"error": f"no endpoint {path}; endpoints: {', '.join(known)}"})

@@ -1,6 +1,6 @@
 """ESP8266 firmware images: what the ROM makes of flash at boot, and an image maker.
 
-Known behaviours (protocols.md §1.12 and §2.1; esptool ``bin_image.py``;
+Known behaviours (docs/protocols.md §1.12 and §2.1; esptool ``bin_image.py``;
 MicroPython ``ports/esp8266/makeimg.py``):
 
 - A v1 image starts at flash 0: ``E9, n_segments, flash_mode, size|freq, u32
@@ -15,7 +15,7 @@ MicroPython ``ports/esp8266/makeimg.py``):
   ``MICROPY_BANNER_MACHINE``), so the parser looks for ``MicroPython vX.Y.Z on
   DATE`` and for ``<board> with ESP8266`` separately, anywhere in the image.
 - The ROM prints its boot log at 74880 baud. The exact wording for erased flash
-  and bad magic is UNVERIFIED (protocols.md §2.1 and §7 item 2): forum captures
+  and bad magic is UNVERIFIED (docs/protocols.md §2.1 and §7 item 2): forum captures
   show ``csum err`` / ``ets_main.c`` halts; we print those.
 """
 
@@ -203,7 +203,7 @@ def inspect_firmware(flash_bytes: bytes) -> BootResult:
     lines = list(load_lines(img))
     calc = img.calculated_checksum()
     if calc != img.stored_checksum:
-        # The ROM prints the checksum it computed, then "csum err" (protocols.md §2.1).
+        # The ROM prints the checksum it computed, then "csum err" (docs/protocols.md §2.1).
         return BootFailure("bad-checksum", (*lines[:-1], f"csum {calc:#x}", "csum err", "ets_main.c "))
     info = find_firmware_info(data)
     if info is None:

@@ -28,6 +28,7 @@ from hil.sim.faults import check_names
 from hil.sim.flash import Flash
 from hil.sim.identity import Identity
 from hil.sim.image import new_board_flash
+from hil.sim.link import LinkFaults, parse_spec
 from hil.sim.ports import PtyPort, Rfc2217Server
 from hil.sim.uart import DEFAULT_BAUD
 
@@ -52,8 +53,12 @@ class Twin:
         port: int = 0,
         control_port: int = 0,
         micropython: str | None = None,
+        link_faults: tuple[str, ...] | list[str] = (),
+        link_seed: int | None = None,
     ) -> None:
         check_names(list(faults))
+        for spec in link_faults:
+            parse_spec(spec)  # a bad KIND:RATE is a usage error before anything starts
         self.state_dir = Path(state_dir)
         self._faults = list(faults)
         self._erased = erased
@@ -64,6 +69,9 @@ class Twin:
         self._port = port
         self._control_port = control_port
         self._micropython = micropython
+        self._link_specs = list(link_faults)
+        self._link_seed = link_seed
+        self.link_faults: LinkFaults | None = None
         self._flash: Flash | None = None
         self.breadboard: Breadboard | None = None
         self.chip: Esp8266 | None = None
@@ -112,11 +120,42 @@ class Twin:
         self._rfc.start()
         self._control = ControlServer(self, self._host, self._control_port)
         self._control.start()
+        self.link_faults = LinkFaults(
+            self._link_specs,
+            on_unplug=self._unplug,
+            on_replug=self._replug,
+            on_brownout=self.chip.brownout,
+            seed=self._link_seed,
+        )
+        self.chip.uart.link = self.link_faults
         self.chip.power_on()
+        self.link_faults.start()
+
+    def _unplug(self) -> None:
+        """Link fault `unplug`: the ports vanish and the board loses power (USB-powered)."""
+        log.info("link fault: the USB cable is pulled")
+        chip, pty, rfc = self.chip, self._pty, self._rfc
+        if chip is None or pty is None or rfc is None:
+            return
+        chip.power_cut()
+        rfc.unplug()
+        pty.stop()
+
+    def _replug(self) -> None:
+        log.info("link fault: the USB cable is plugged back")
+        chip, pty, rfc = self.chip, self._pty, self._rfc
+        if chip is None or pty is None or rfc is None:
+            return
+        pty.start()
+        rfc.plug()
+        chip.power_on()
 
     def stop(self) -> None:
         """Power off and release everything (idempotent; safe after a failed start)."""
         self._running = False
+        if self.link_faults is not None:
+            with contextlib.suppress(Exception):
+                self.link_faults.stop()
         for part in (self._control, self._rfc, self._pty):
             if part is not None:
                 with contextlib.suppress(Exception):
@@ -128,6 +167,7 @@ class Twin:
             with contextlib.suppress(Exception):
                 self._flash.close()
         self._control = self._rfc = self._pty = None
+        self.link_faults = None
         self.chip = None
         self._flash = None
 
@@ -184,6 +224,22 @@ class Twin:
     def set_faults(self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:
         return self._board().set_faults(list(set), list(clear))
 
+    def set_link_faults(
+        self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()
+    ) -> list[str]:
+        """Switch link faults (`set`: KIND:RATE, `clear`: kinds); returns the active ones."""
+        lf = self.link_faults
+        if lf is None:
+            raise SimStateError("Twin.set_link_faults(): the twin is not running (call start() first)")
+        return lf.set(list(set), list(clear))
+
+    def link_state(self) -> dict[str, Any]:
+        """The `link` key of `state()`: active faults, plugged, counts of hits."""
+        lf = self.link_faults
+        if lf is None:
+            raise SimStateError("Twin.link_state(): the twin is not running (call start() first)")
+        return lf.describe()
+
     def reset(self, flash: bool = False) -> None:
         """The RST button (with FLASH held if `flash`)."""
         chip = self.chip
@@ -199,7 +255,8 @@ class Twin:
         doc: dict[str, Any] = dict(bb.state())
         if chip is not None:
             doc.update(chip.describe())
-        doc["pty"] = self._pty.path if self._pty else None
+        doc["pty"] = (self._pty.path or None) if self._pty else None
+        doc["link"] = self.link_faults.describe() if self.link_faults else None
         doc["url"] = self._rfc.url if self._rfc else None
         doc["client"] = {
             "pty": bool(self._pty and self._pty.client_open),

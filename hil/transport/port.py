@@ -9,7 +9,7 @@ Known behaviours (pyserial 3.5, Linux):
 - ``rfc2217://`` and ``socket://`` raise a bare SerialException on a refused
   connection; the socket error is only in ``__context__`` (rfc2217.py ``open``).
 - On a pty every modem-control ioctl fails with ENOTTY; pyserial ignores that
-  at open (protocols.md section 6).
+  at open (docs/protocols.md §6).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def describe_ports() -> str:
 def has_modem_lines(port: serial.Serial) -> bool:
     """True where RTS/DTR reach the board (USB adapters, rfc2217), False on a pty.
 
-    On a pty the ioctls fail with ENOTTY (protocols.md section 6); pyserial's
+    On a pty the ioctls fail with ENOTTY (docs/protocols.md §6); pyserial's
     socket:// handler accepts and ignores them (protocol_socket.py), so it has
     no lines either.
     """

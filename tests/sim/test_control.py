@@ -11,7 +11,7 @@ import pytest
 
 from hil.sim.faults import FAULTS
 
-pytestmark = pytest.mark.twin(erased=True)  # the bench side needs no firmware
+pytestmark = [pytest.mark.slow, pytest.mark.twin(erased=True)]  # the bench side needs no firmware
 
 
 def call(twin: Any, method: str, path: str, body: object | None = None) -> tuple[int, Any]:

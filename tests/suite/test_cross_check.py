@@ -19,6 +19,8 @@ from fixtures.options import HilOptions
 from fixtures.session import BenchSession
 from hil.waveform import check_blink
 
+pytestmark = pytest.mark.slow  # starts MicroPython / tool processes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -46,6 +46,43 @@ def _substitute_modules():
     m["usys"] = port_sys
 
 
+_FIRMWARE_MODULES = ()
+_BUILTINS = ()
+
+
+def _scrub(n):
+    # Overwrites the C stack below this point with small ints: a stale pointer left
+    # there by user code would keep its object (an open file) alive through the sweep.
+    a = b = c = d = e = f = g = h = 0
+    return _scrub(n - 1) + a + b + c + d + e + f + g + h if n else 0
+
+
+def _sweep(main_globals):
+    """soft_reset()'s gc_sweep_all() (ports/esp8266/main.c): every object the user's
+    code made is freed and its finaliser runs, so an open file is closed and its data
+    written to the flash, as on the board. Here: drop every reference the firmware
+    holds to the user's objects, then collect; the finalisers run inside gc.collect()."""
+    import gc
+    import port_machine
+
+    main_globals.clear()
+    for name in list(sys.modules):
+        if name not in _FIRMWARE_MODULES:
+            del sys.modules[name]
+    for name in dir(builtins):
+        if name not in _BUILTINS:
+            try:
+                delattr(builtins, name)
+            except (AttributeError, TypeError):
+                pass
+    sched.timers.clear()
+    sched.irq_pins.clear()
+    port_machine._pins.clear()
+    _scrub(64)
+    gc.collect()
+    gc.collect()
+
+
 def _request_soft_reset():
     pending = hal.rx_pending()
     hal.call_noreply(b"soft %d %s\n" % (pyexec.mode, (binascii.hexlify(pending) if pending else b"-")))
@@ -61,6 +98,9 @@ def run(main_globals):
     if cfg.get("rx"):
         hal.rx_preload(binascii.unhexlify(cfg["rx"]))
     _substitute_modules()
+    global _FIRMWARE_MODULES, _BUILTINS
+    _FIRMWARE_MODULES = tuple(sys.modules)
+    _BUILTINS = tuple(dir(builtins))
     if cfg.get("boot") == "soft":
         hal.tx("PYB: soft reboot\r\n" if tuple(cfg["version_tuple"]) < (1, 11) else "MPY: soft reboot\r\n")
     flashfs.open_flash()
@@ -86,4 +126,5 @@ def run(main_globals):
             continue
         if r & pyexec.FORCED_EXIT:
             break
+    _sweep(main_globals)
     _request_soft_reset()
