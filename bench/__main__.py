@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
     ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     ap.add_argument("--list", action="store_true", help="list the benchmark modules")
+    ap.add_argument("--runs", type=int, metavar="N",
+                    help="runs per figure for every module (default: each module's own)")
     args = ap.parse_args(argv)
     names = [n for n in modules() if not args.only or any(w in n for w in args.only)]
     if args.list:
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.monotonic()
         print(f"== {name}", flush=True)
         try:
-            got = module.measure()
+            got = module.measure(runs=args.runs) if args.runs else module.measure()
         except Exception:  # noqa: BLE001 (one broken benchmark must not hide the others)
             traceback.print_exc()
             broken.append(name)
