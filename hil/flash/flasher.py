@@ -30,6 +30,7 @@ from esptool.cmds import attach_flash, detect_chip, reset_chip, run_stub, write_
 from esptool.util import FatalError
 
 from hil.errors import FlashError, HilError, WrongChipError
+from hil.flash.board_check import running_image_mac
 from hil.flash.esptool_log import CapturingLog, Progress, quiet_esptool
 from hil.flash.image_check import ImageInfo, check_image, pad4
 from hil.transport import has_modem_lines, open_port
@@ -55,6 +56,14 @@ def flash_firmware(port: str, image: str | Path, *, mode: str = "auto", baud: in
         raise FlashError(f"flash mode {mode!r}: use one of {', '.join(MODES)}")
     info = check_image(image)  # before anything touches the board
     data = pad4(info.path.read_bytes())
+    if mode == "auto":
+        # The common case first: a board already running the image says so at its
+        # REPL, without the loader's reset and stub upload (hil/flash/board_check.py).
+        mac = running_image_mac(port, data, baud)
+        if mac is not None:
+            return FlashResult(False, "ESP8266", mac, info,
+                               f"the flash already holds {info.path.name} (hashed by the "
+                               f"board's MicroPython)")
     with _progress_sink(progress) as sink, quiet_esptool(sink) as log, \
             _connected(port, baud, log) as esp:
         chip = _run(log, port, "reading the chip description", esp.get_chip_description)
