@@ -40,6 +40,7 @@ from esptool.reset import HardReset
 from esptool.util import FatalError
 
 from hil.errors import FlashError, HilError, ImageError, WrongChipError
+from hil.flash.board_check import running_image_mac
 from hil.flash.esptool_log import CapturingLog, Progress, quiet_esptool
 from hil.flash.image_check import ImageInfo, check_image, pad4
 from hil.transport import gone_error, has_modem_lines, open_port, shared_port
@@ -62,9 +63,13 @@ class FlashResult:
 
 
 def flash_firmware(port: str, image: str | Path, *, mode: str = "auto",
-                   flash_baud: int = DEFAULT_FLASH_BAUD,
+                   flash_baud: int = DEFAULT_FLASH_BAUD, repl_baud: int = 115200,
                    progress: Callable[[int, int], None] | None = None) -> FlashResult:
     """Make the board run ``image``: ``auto`` writes only if the flash differs.
+
+    ``auto`` asks a running MicroPython first (at ``repl_baud``, the REPL's
+    rate): a board that already holds the image is left as it is, untouched by
+    the loader. Anything it cannot confirm goes through esptool.
 
     The data moves at ``flash_baud``; if anything fails once the stub runs at
     that rate, the session is redone once at 115200 and the result's notes say so.
@@ -73,6 +78,14 @@ def flash_firmware(port: str, image: str | Path, *, mode: str = "auto",
         raise FlashError(f"flash mode {mode!r}: use one of {', '.join(MODES)}")
     info = check_image(image)  # before anything touches the board
     data = pad4(info.path.read_bytes())
+    if mode == "auto":
+        # The common case first: a board already running the image says so at its
+        # REPL, without the loader's reset and stub upload (hil/flash/board_check.py).
+        mac = running_image_mac(port, data, repl_baud)
+        if mac is not None:
+            return FlashResult(False, "ESP8266", mac, info,
+                               f"the flash already holds {info.path.name} (hashed by the "
+                               f"board's MicroPython)")
     fast = [False]  # set once the stub runs at flash_baud: a failure after it may be the baud
     try:
         return _session(port, info, data, mode, flash_baud, progress, fast)

@@ -41,6 +41,14 @@ PROMPT = b">>> "
 BOOT_QUIET = 1.5  # s of silence after a reset that means "main.py runs, silently"
 RESET_PULSE = 0.1  # s EN held low; esptool's HardReset uses the same (esptool/reset.py)
 INTERRUPT_ROUND = 1.0  # s to wait for a Ctrl-C to take before sending another
+# Code up to this size goes out in the plain raw REPL (code, Ctrl-D, "OK") in one
+# round trip; longer code uses raw-paste, whose flow control keeps a long paste
+# from overrunning the board's input buffers (docs/protocols.md §3.2, §3.3).
+# 64 bytes fit the ESP8266 UART's 128-byte receive FIFO alone (ESP8266 Technical
+# Reference, UART), before the port's stdin ring buffer. mpremote's plain path
+# sleeps 10 ms per write and its raw-paste path costs an extra round trip: a pin
+# check is a few dozen bytes, and the suite makes hundreds.
+SHORT_CODE = 64
 KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls "
             "micropython.kbd_intr(-1) it cannot be interrupted from the serial line (a known "
             "limit): hard-reset the board with the reset lines, or erase main.py; if the last "
@@ -269,12 +277,23 @@ class Repl:
                                 f"running; wait() for it or interrupt() it first")
         self._enter_raw()
         try:
-            self._t.exec_raw_no_follow(code)
+            data = code.encode()
+            if len(data) <= SHORT_CODE:
+                self._exec_short(data)
+            else:
+                self._t.exec_raw_no_follow(code)
         except TransportError as e:
             self.state = State.UNKNOWN
             raise ProtocolError(f"sending code to {self.port}: {e}; last bytes "
                                 f"{bytes(self._link.tail[-80:])!r}") from e
         self.state = State.RUNNING
+
+    def _exec_short(self, data: bytes) -> None:
+        """Plain raw-REPL exec of short code: the prompt, code + Ctrl-D, then "OK"."""
+        self._link.read_until(b">")  # the raw prompt left pending by the last command
+        self._link.write(data + b"\x04")
+        if (ok := self._link.read(2)) != b"OK":
+            raise TransportError(f"could not exec command (response: {ok!r})")
 
     def wait(self, timeout: float) -> str:
         """Wait for started code (or a main.py running after a reset) to finish; its stdout."""
