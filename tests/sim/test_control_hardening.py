@@ -208,8 +208,8 @@ def test_hil_sim_prints_the_token_once_for_a_non_loopback_host(tmp_path: Path) -
     )
     try:
         assert proc.stdout is not None
-        lines = dict(proc.stdout.readline().strip().split(": ", 1) for _ in range(4))
-        assert set(lines) == {"pty", "url", "control", "token"}
+        lines = dict(proc.stdout.readline().strip().split(": ", 1) for _ in range(5))
+        assert set(lines) == {"pty", "url", "control", "page", "token"}
         assert get_state(lines["control"], None) == 401
         assert get_state(lines["control"], lines["token"]) == 200
     finally:
