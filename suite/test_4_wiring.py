@@ -1,11 +1,10 @@
-"""Jumper test and ground path: the unattended probes of bench.md (P1, P2, P3)."""
+"""Jumper test and ground path: the unattended probes of docs/bench.md (P1, P2, P3)."""
 
 from __future__ import annotations
 
 import pytest
-
-from fixtures import verdicts
-from fixtures.board import Board
+from hil_pytest import verdicts
+from hil_pytest.board import Board
 
 
 def test_jumper_stimulus(board: Board) -> None:
@@ -23,6 +22,10 @@ def test_jumper_stimulus(board: Board) -> None:
     if set(after[0]) != {1}:
         problems.append(f"after {p.stimulus} released row A, {p.button} read "
                         f"{_fmt(after[0])} (want 1)")
+    b = p.button.label  # flicker counts for the bench's history (hil health)
+    board.tally(f"released_reads.{b}", list(idle[0]).count(0) + list(after[0]).count(0),
+                len(idle[0]) + len(after[0]))
+    board.tally(f"stimulus_reads.{b}", list(low[0]).count(1), len(low[0]))
     dropped = [g for g, a, b in zip(others, idle[1:], low[1:]) if set(a) == {1} and 0 in b]
     if dropped:
         problems.append("pins that dropped instead: "
@@ -40,6 +43,9 @@ def test_ground_path(board: Board) -> None:
     if not probes:
         pytest.skip("the bench has no ground-sense probes P2/P3 (profile [probes])")
     windows = board.call(f"windows({[r.gpio for r in probes]}, 40, 5)")
+    kinds = {p.ground_sense: "ground_reads", p.rail_sense: "rail_reads"}
+    for r, w in zip(probes, windows):
+        board.tally(f"{kinds[r]}.{r.label}", list(w).count(1), len(w))
     bad = [f"{r} read {_fmt(w)}" for r, w in zip(probes, windows) if set(w) != {0}]
     if bad:
         pytest.fail("ground path: " + "; ".join(bad) + " (want 0: a pull-up input reads 0 "

@@ -1,15 +1,20 @@
 """The bench profile: which pin is what on this bench.
 
-A small TOML file; the reference bench of shared/reference/bench.md is the
+A small TOML file; the reference bench of docs/bench.md is the
 default, so a bench wired differently needs a file, not a code change.
 """
 
 from __future__ import annotations
 
-import tomllib
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 from hil.errors import BenchProfileError
 
@@ -17,7 +22,7 @@ from hil.errors import BenchProfileError
 GPIO_LABELS = {16: "D0", 5: "D1", 4: "D2", 0: "D3", 2: "D4", 14: "D5", 12: "D6", 13: "D7",
                15: "D8", 3: "RX", 1: "TX"}
 # Pins the harness must never drive: boot straps and the UART
-# (bench.md "Safety"; GPIO0/2/15 decide the boot mode at reset).
+# (docs/bench.md "Safety"; GPIO0/2/15 decide the boot mode at reset).
 STRAP_PINS = frozenset({0, 2, 15})
 UART_PINS = frozenset({1, 3})
 VALID_PINS = frozenset({0, 1, 2, 3, 4, 5, 9, 10, 12, 13, 14, 15, 16})

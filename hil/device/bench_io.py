@@ -1,6 +1,6 @@
 # Runs ON THE BOARD (MicroPython, ESP8266). Sent by the suite through the raw REPL.
 #
-# Small, safe pin operations for the on-board suite (bench.md "Safety"): the
+# Small, safe pin operations for the on-board suite (docs/bench.md "Safety"): the
 # stimulus probe only as open-drain (a push-pull high fighting a pressed button
 # would be a short), probes and free pins as inputs with pull-up, the press
 # actuator driven high only for a press. GPIO16 has no pull-up
@@ -97,7 +97,7 @@ def led_readback(leds):
 
 
 def survey(button, stim, others, ground, rail, act, leds, n=40, period_ms=5):
-    # Every unattended reading of bench.md's catalogue in one call.
+    # Every unattended reading of docs/bench.md's catalogue in one call.
     r = {"idle": window(button, n, period_ms)}
     if stim >= 0:
         idle, low, _ = stimulus(stim, button, others, n, period_ms)

@@ -1,7 +1,7 @@
 # Runs ON THE BOARD (MicroPython, ESP8266). Sent by hil.diagnose.probe through
 # the raw REPL; every name starts with dg_ so it never clobbers bench_io's.
 #
-# Safety (shared/reference/bench.md "Safety"): the stimulus only as open-drain
+# Safety (docs/bench.md "Safety"): the stimulus only as open-drain
 # (a push-pull high fighting a pressed button would be a short), probes and
 # free pins only as inputs with pull-up, the press actuator high only for the
 # length of one window, LED pins written only as the app writes them, and
@@ -48,7 +48,7 @@ def dg_stimulus(stim, pins, n=50, period_ms=10):
 
 
 def dg_pressed(press, pins, n=50, period_ms=10):
-    # The press actuator (D8 through a transistor, bench.md "Press source"):
+    # The press actuator (D8 through a transistor, docs/bench.md "Press source"):
     # high only while this window runs, then low and back to an input (the
     # board's pull-down on GPIO15 keeps it off).
     a = Pin(press, Pin.OUT, value=1)

@@ -3,7 +3,7 @@
 Pure (no IO). The one source of truth for "what does this reading mean": the
 `hil diagnose` command and the suite's failure messages both call `decide`.
 
-The fault catalogue is `shared/reference/bench.md` ("The fault catalogue").
+The fault catalogue is `docs/bench.md` ("The fault catalogue").
 Each fault is modelled as the reading it predicts for each observation; a
 diagnosis keeps the faults whose predictions agree with every observation
 taken. One fault left is the verdict; several are an honest `ambiguous` with
@@ -33,7 +33,7 @@ MIXED = "x"  # a window with both levels in it (flickers / floats)
 FLOAT_SHARE = 0.2  # minority share above which a window reads as floating, not glitching
 
 # The catalogue as predictions. Keys: observation -> predicted value
-# (0, 1, MIXED; for "dropped" a tuple of pin labels). bench.md, table
+# (0, 1, MIXED; for "dropped" a tuple of pin labels). docs/bench.md, table
 # "The fault catalogue"; "w1_pulled"/"bridged" from its ambiguity notes.
 _HEALTHY: dict[str, object] = {
     "idle": 1, "stimulus": 0, "dropped": (), "ground": 0, "rail": 0, "pressed": 0,
@@ -86,7 +86,7 @@ REPAIRS: dict[str, str] = {
     "stuck-led": "The LED pin does not follow what is written: replace the board (damaged output).",
 }
 
-# The step that tells faults apart, per observation (operator wording; bench.md).
+# The step that tells faults apart, per observation (operator wording; docs/bench.md).
 STEP_TEXT: dict[str, str] = {
     "idle": "read D5 with nothing pressed",
     "pressed": "press and hold the button",
@@ -96,7 +96,7 @@ STEP_TEXT: dict[str, str] = {
     "w1_pulled": "pull W1 out of the board: still 0 means the short is at the board",
     "bridged": "bridge the rail halves with a jumper",
 }
-# Where the catalogue's misplaced W1 lands (bench.md: wrong-pin D2, strap-pin D3).
+# Where the catalogue's misplaced W1 lands (docs/bench.md: wrong-pin D2, strap-pin D3).
 # Other pins that follow row A (on a twin, the probe wires themselves) are
 # evidence, not a fault of the catalogue.
 W1_LANDINGS = ("D2", "D3")

@@ -1,6 +1,6 @@
 """A picture of the bench (schemdraw, SVG) with the suspect part marked in red.
 
-The drawing follows bench.md "The wiring, named": D5 -W1- button (row A |
+The drawing follows docs/bench.md "The wiring, named": D5 -W1- button (row A |
 row B) -W2- GND rail far half -bridge- near half -W3- board GND, plus the
 probes P1 (D6), P2 (D7), P3 (D1) and the on-board LEDs. A single verdict is
 drawn red; the candidates of an ambiguous verdict orange.

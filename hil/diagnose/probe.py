@@ -8,7 +8,7 @@ Known behaviours:
 - A board whose main.py runs the blink loop prints nothing: the only way to
   know it was running is the KeyboardInterrupt a Ctrl-C produces
   (MicroPython prints the traceback and a fresh prompt; shared/runtime/pyexec.c).
-- The ESP8266 has no PULL_DOWN and GPIO16 no pull-up at all (protocols.md 4).
+- The ESP8266 has no PULL_DOWN and GPIO16 no pull-up at all (docs/protocols.md §4).
 """
 
 from __future__ import annotations

@@ -74,6 +74,7 @@ from typing import Protocol
 from hil.sim.frozen import compiled_dir
 from hil.sim.kbd import CtrlC
 from hil.sim.micropython_bin import find_micropython
+from hil.sim.spawn import spawn
 
 log = logging.getLogger(__name__)
 
@@ -293,21 +294,20 @@ class MicroPythonProcess:
         os.set_blocking(kbd_r, False)
         os.set_blocking(kbd_w, False)
         argv = [self.executable, "-X", f"heapsize={self.heap_bytes + FIRMWARE_HEAP}", str(ENTRY), str(cfg_path)]
-        actions = [
-            (os.POSIX_SPAWN_DUP2, self._rx_r, 0),
-            (os.POSIX_SPAWN_DUP2, tx_w, 1),
-            (os.POSIX_SPAWN_DUP2, err_w, 2),
-            (os.POSIX_SPAWN_DUP2, req_w, 3),
-            (os.POSIX_SPAWN_DUP2, rep_r, 4),
-            (os.POSIX_SPAWN_DUP2, kbd_r, 5),
-        ]
         env = dict(os.environ)
         env.pop("MICROPYPATH", None)
         try:
             # A session of its own: a Ctrl-C typed at the terminal running `hil sim` (or
             # pytest) must stop the host, not raise KeyboardInterrupt on the virtual board;
-            # only the UART's interrupt char (our own SIGINT) may do that.
-            pid = os.posix_spawn(self.executable, argv, env, file_actions=actions, setsid=True)
+            # only the UART's interrupt char (our own SIGINT) may do that. spawn() also
+            # makes the kernel kill it if this process dies (hil/sim/spawn.py).
+            pid = spawn(
+                self.executable,
+                argv,
+                env,
+                {0: self._rx_r, 1: tx_w, 2: err_w, 3: req_w, 4: rep_r, 5: kbd_r},
+                setsid=True,
+            )
         finally:
             for fd in (tx_w, req_w, rep_r, err_w, kbd_r):
                 os.close(fd)

@@ -40,7 +40,9 @@ def test_a_healthy_blink_passes() -> None:
 
 
 def test_jitter_within_tolerance_passes_and_beyond_fails() -> None:
-    two = lambda tr: Trace(NAMES[:2], tuple((t, m & 3) for t, m in tr.changes), tr.end_ms)
+    def two(tr: Trace) -> Trace:
+        return Trace(NAMES[:2], tuple((t, m & 3) for t, m in tr.changes), tr.end_ms)
+
     assert check(two(blink(jitter_ms=60))).ok
     bad = check(two(blink(jitter_ms=150)))
     assert not bad.ok

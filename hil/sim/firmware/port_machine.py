@@ -1,7 +1,7 @@
 # Runs INSIDE the twin's MicroPython process: the ESP8266 port's `machine` module.
 #
 # Sources: ports/esp8266/machine_pin.c, modmachine.c, machine_rtc.c,
-# esp_mphal.h; shared/reference/protocols.md §4. Every pad access goes over the
+# esp_mphal.h; docs/protocols.md §4. Every pad access goes over the
 # pin bus to the host's breadboard (`cfg`, `w`, `r`), so the bench decides what
 # a pad reads.
 import hal

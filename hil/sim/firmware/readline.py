@@ -4,7 +4,7 @@
 # keys, auto-indent) and of py/repl.c's mp_repl_continue_with_input(), the
 # rules that decide when the friendly REPL shows "... " and reads on.
 # Enter is "\r"; from v1.25 "\n" is Enter too and the "\n" of "\r\n" is
-# dropped (protocols.md §3.1). Tab completion of names is not ported; a tab
+# dropped (docs/protocols.md §3.1). Tab completion of names is not ported; a tab
 # after whitespace inserts 4 spaces, as on the board.
 import gc
 

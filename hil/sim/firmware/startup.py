@@ -63,7 +63,6 @@ def _sweep(main_globals):
     written to the flash, as on the board. Here: drop every reference the firmware
     holds to the user's objects, then collect; the finalisers run inside gc.collect()."""
     import gc
-    import sched
     import port_machine
 
     main_globals.clear()
