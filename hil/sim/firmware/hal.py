@@ -21,6 +21,7 @@
 #   micropython.kbd_intr(-1) on the unix port would reset SIGINT to SIG_DFL and a
 #   late signal would kill the board. The firmware's kbd_intr only moves the
 #   *virtual* char (see port_micropython.py).
+import gc
 import sys
 import select
 import binascii
@@ -38,6 +39,7 @@ _poll.register(_kbd, select.POLLIN)  # an input wait wakes for a Ctrl-C too
 _kpoll = select.poll()
 _kpoll.register(_kbd, select.POLLIN)
 _kbuf = bytearray(16)
+idle_collect = False  # True while the REPL (not user code) waits for input: see pyexec.lend
 no_take = 0  # 1 while a scheduled callback runs (sched._kick): a KeyboardInterrupt
 # raised there would be printed and dropped (mp_call_function_1_protected)
 _pos = 0
@@ -207,6 +209,8 @@ def _fill(timeout):
     global _len, _pos
     n = _rx.readinto(_rxb)  # None: nothing there (non-blocking pipe)
     if n is None:
+        if idle_collect:
+            gc.collect()  # the REPL's garbage, while it waits (pyexec.lend)
         _poll.poll(timeout)
         n = _rx.readinto(_rxb)
     if n == 0:
