@@ -40,11 +40,14 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
                                              for part in p.relative_to(app_dir).parts))
 
 
-def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None) -> DeployResult:
-    """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write."""
+def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
+               board_version: str | None = None) -> DeployResult:
+    """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write.
+    ``board_version`` ("v1.24.1"): compile-check with that release's mpy-cross."""
     app_dir = Path(app_dir)
     paths = app_files(app_dir, files)
-    compile_check(p for p in paths if p.suffix == ".py")  # before anything is written
+    compile_check((p for p in paths if p.suffix == ".py"),  # before anything is written
+                  board_version=board_version)
     uploaded: list[str] = []
     skipped: list[str] = []
     made_dirs: set[str] = set()
