@@ -20,9 +20,11 @@ Known behaviours modelled:
   a ``\\n``, ``sys.stdout.buffer.write``) travel as ``tx HEX`` requests on the
   pin bus; fd 1 is drained first, so the order on the wire is kept.
 - RX capacity: the chip holds about 128 bytes in the UART FIFO plus a 16-byte
-  ring buffer (ports/esp8266/uart.c); bytes beyond what the firmware has not
-  read yet are dropped (FIONREAD on the pipe), so a long paste into a busy
-  board loses bytes as on the board.
+  ring buffer (ports/esp8266/uart.c); while code runs, bytes beyond what the
+  firmware has not read yet are dropped (FIONREAD on the pipe), so a long paste
+  into a busy board loses bytes as on the board. While the REPL waits for input
+  nothing is dropped: the board reads as fast as bytes arrive, and a lag here is
+  the host's scheduling, not the chip's.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
   byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
@@ -81,7 +83,10 @@ log = logging.getLogger(__name__)
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
 RX_CAPACITY = 128 + 16  # UART RX FIFO + stdin ring buffer (ports/esp8266/uart.c, esp_mphal.c)
-FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
+# The firmware's own objects (about 75 kB measured, .mpy, 64-bit), the REPL's 24 kB
+# (firmware/pyexec.py lend) and a margin; what is left beyond the user's share is set
+# aside at boot (firmware/startup.py).
+FIRMWARE_HEAP = 128 * 1024
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
 
@@ -194,7 +199,10 @@ class MicroPythonProcess:
             if child is None or self._stopped:
                 return
             try:
-                room = RX_CAPACITY - _fionread(self._rx_r)
+                # Only code that runs can leave the FIFO unread; while the REPL waits
+                # (the interrupt char disarmed) the board reads as fast as bytes come,
+                # whereas this process may merely not have been scheduled yet.
+                room = RX_CAPACITY - _fionread(self._rx_r) if self._intr >= 0 else 1 << 30
             except OSError:
                 return
             out = bytearray()
