@@ -84,6 +84,13 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     twin = _twin_class()(tmp_path_factory.mktemp("suite-twin"))
     twin.start()
     try:
+        # A new board formats its filesystem on its first boot: wait for the prompt,
+        # so whichever test runs first here (any order, any xdist worker) sees
+        # flash.bin change only through what it does itself.
+        from hil.repl import Repl
+
+        with Repl(twin.pty) as repl:
+            repl.ensure_friendly_idle()
         yield twin
     finally:
         twin.stop()
