@@ -26,7 +26,7 @@ suite: setup
 # The project's own tests mostly wait on paced UARTs and on board boots, not on
 # the CPU: pytest-xdist runs them on more workers than the CI machine's 2 cores
 # (TEST_WORKERS=0: one at a time, in one process).
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 6
 
 test: setup
 	$(BIN)/pytest tests -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
