@@ -25,7 +25,7 @@ def test_firmware_version(board: Board, firmware_image) -> None:
 
 def test_files_match(board: Board) -> None:
     """Every file of the app is on the board with the same SHA-256."""
-    app_dir = board.session.options.app_dir
+    app_dir = board.app_dir
     problems = []
     for path in app_files(app_dir):
         target = "/" + str(PurePosixPath(*path.relative_to(app_dir).parts))

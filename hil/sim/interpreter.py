@@ -63,6 +63,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from hil.chip import esp8266
 from hil.sim.micropython_bin import find_micropython
 
 log = logging.getLogger(__name__)
@@ -241,9 +242,9 @@ class MicroPythonProcess:
             "machine": f"{fw.board} with {fw.mcu}",
             "version_tuple": list(fw.version_tuple()),
             "flash_path": str(self.flash_path.resolve()),
-            "fs_start": _flash_const("FS_START", 0x100000),
-            "fs_end": _flash_const("FS_END", 0x3FB000),
-            "flash_size": _flash_const("FLASH_SIZE", 0x400000),
+            "fs_start": esp8266.FS_START,
+            "fs_end": esp8266.FS_END,
+            "flash_size": esp8266.FLASH_SIZE,
             "rst_cause": self.rst_cause,
             "reset_cause": _reset_cause(self.rst_cause),
             "heap": self.heap_bytes,
@@ -479,12 +480,3 @@ class MicroPythonProcess:
             return None
         log.warning("unknown pin-bus request %r", req)
         return "err"
-
-
-def _flash_const(name: str, default: int) -> int:
-    try:
-        from hil.sim import flash
-
-        return int(getattr(flash, name))
-    except (ImportError, AttributeError):
-        return default
