@@ -6,17 +6,19 @@ runs); the waveform goes into the report as VCD and PNG.
 
 from __future__ import annotations
 
-import pytest
+import statistics
 
-from fixtures import verdicts
-from fixtures.board import Board
-from fixtures.measure import run_app
+import pytest
+from hil_pytest import verdicts
+from hil_pytest.board import Board
+from hil_pytest.measure import run_app
+
 from hil.waveform import check_blink, plot, write_vcd
 
 CYCLES = 3.5  # whole cycles to watch: several half cycles of each LED
 
 
-def test_leds_blink_in_antiphase(board: Board, record_property, request) -> None:
+def test_leds_blink_in_antiphase(board: Board) -> None:
     p = board.profile
     window = CYCLES * 2 * p.half_cycle_s
     run = run_app(board, window_s=window)
@@ -24,8 +26,12 @@ def test_leds_blink_in_antiphase(board: Board, record_property, request) -> None
     vcd = write_vcd(trace, board.artifact("leds.vcd"))
     png = plot(trace, board.artifact("leds.png"),
                title=f"LEDs while the app ran ({p.led} and {p.led2}, active-low: 0 = lit)")
-    record_property("waveform_vcd", str(vcd))
-    record_property("waveform_png", str(png))
+    for ch, led in enumerate((p.led, p.led2)):  # for the bench's history (hil health)
+        halves = trace.half_periods(ch)
+        if halves:
+            board.record(f"led_half_period_s.{led.label}", round(statistics.fmean(halves), 4))
+            board.record(f"led_jitter_ms.{led.label}",
+                         round(1000 * statistics.pstdev(halves), 2))
 
     if run.returned:
         # The loop ends when the button reads 0: the app never blinked.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hil_pytest import verdicts
+from hil_pytest.board import Board
+from hil_pytest.measure import run_app
+from hil_pytest.press import OperatorPress, PressSource
 
-from fixtures import verdicts
-from fixtures.board import Board
-from fixtures.measure import run_app
-from fixtures.press import OperatorPress, PressSource
 from hil.diagnose.logic import Sample
 from hil.errors import BoardTimeoutError
 from hil.waveform import plot
@@ -27,6 +27,10 @@ def test_button_reads_released_and_pressed(board: Board, press: PressSource) -> 
     finally:
         press.release(board.repl)
     after = _window(board)
+    b = p.button.label  # flicker counts for the bench's history (hil health)
+    board.tally(f"released_reads.{b}", released.values.count(0) + after.values.count(0),
+                len(released.values) + len(after.values))
+    board.tally(f"pressed_reads.{b}", pressed.values.count(1), len(pressed.values))
     problems = []
     if released.stable != 1:
         problems.append(f"released it read {released.describe()} (want all 1)")
@@ -40,7 +44,7 @@ def test_button_reads_released_and_pressed(board: Board, press: PressSource) -> 
                     pytrace=False)
 
 
-def test_press_stops_app(board: Board, press: PressSource, record_property) -> None:
+def test_press_stops_app(board: Board, press: PressSource) -> None:
     """A press of one whole cycle (or more) makes the app leave its loop, LEDs off."""
     p = board.profile
     cycle = 2 * p.half_cycle_s
@@ -56,7 +60,10 @@ def test_press_stops_app(board: Board, press: PressSource, record_property) -> N
         run = None
     if run is not None:
         png = plot(run.trace, board.artifact("press.png"), title="press stops the app")
-        record_property("waveform_png", str(png))
+        if run.returned:  # the app's last LED write after the press: when it stopped
+            after = [t for ch in (0, 1) for t, _ in run.trace.edges(ch) if t >= run.pressed_at_ms]
+            if after:
+                board.record("press_to_stop_s", round((max(after) - run.pressed_at_ms) / 1000, 3))
         if not run.returned:
             seen = run.button_during_press()
             pytest.fail(
@@ -84,7 +91,7 @@ def test_press_stops_app(board: Board, press: PressSource, record_property) -> N
 SHORT_PRESSES_S = (0.1, 0.3, 0.6, 1.1)
 
 
-def test_short_press_limit(board: Board, press: PressSource, record_property) -> None:
+def test_short_press_limit(board: Board, press: PressSource) -> None:
     """Characterises which press lengths the app sees (it reads the button once a cycle).
 
     Presses shorter than the rest of the current cycle may be missed, as the
@@ -113,8 +120,7 @@ def test_short_press_limit(board: Board, press: PressSource, record_property) ->
                      f"{'seen' if run.returned else 'missed'} (the app read the button at "
                      f"{', '.join(f'{r:.2f}' for r in reads) or 'no time'} s)")
     table = ", ".join(f"{k:.1f} s: {'seen' if v else 'missed'}" for k, v in seen.items())
-    record_property("short_press_limit", table)
-    record_property("short_press_detail", "; ".join(lines))
+    board.record("short_press", {f"{k:.1f}": v for k, v in seen.items()})
     print(f"press lengths the app saw (cycle {cycle:.1f} s): {table}")
     print("\n".join(lines))
     long_missed = [k for k, v in seen.items() if k >= cycle and not v]

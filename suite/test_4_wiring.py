@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hil_pytest import verdicts
+from hil_pytest.board import Board
 
-from fixtures import verdicts
-from fixtures.board import Board
 from hil.diagnose.probe import dropped_pins
 
 
@@ -26,6 +26,10 @@ def test_jumper_stimulus(board: Board) -> None:
     if after.stable != 1:
         problems.append(f"after {p.stimulus} released row A, {p.button} read "
                         f"{after.describe()} (want 1)")
+    b = p.button.label  # flicker counts for the bench's history (hil health)
+    board.tally(f"released_reads.{b}", idle[0].values.count(0) + after.values.count(0),
+                len(idle[0].values) + len(after.values))
+    board.tally(f"stimulus_reads.{b}", low[0].values.count(1), len(low[0].values))
     dropped = dropped_pins(p, others, idle[1:], low[1:])
     if dropped:
         problems.append("pins that dropped instead: " + ", ".join(dropped))
@@ -42,6 +46,9 @@ def test_ground_path(board: Board) -> None:
     if not probes:
         pytest.skip("the bench has no ground-sense probes P2/P3 (profile [probes])")
     windows = board.pins.windows([r.gpio for r in probes])
+    kinds = {p.ground_sense: "ground_reads", p.rail_sense: "rail_reads"}
+    for r, w in zip(probes, windows):
+        board.tally(f"{kinds[r]}.{r.label}", w.values.count(1), len(w.values))
     bad = [f"{r} read {w.describe()}" for r, w in zip(probes, windows) if w.stable != 0]
     if bad:
         pytest.fail("ground path: " + "; ".join(bad) + " (want 0: a pull-up input reads 0 "

@@ -12,15 +12,18 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAULT = 1
+from hil import exitcodes
+
+EXIT_OK = exitcodes.OK
+EXIT_FAULT = exitcodes.APP_FAILED
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "diagnose", help="tell a dead button from a broken breadboard rail",
         description="Find why the button on D5 misreads: the chapter's jumper test, done by "
-                    "the probes (--auto) or step by step with you (guided).")
+                    "the probes (--auto) or step by step with you (guided).",
+        epilog=exitcodes.DIAGNOSE_HELP[0].upper() + exitcodes.DIAGNOSE_HELP[1:] + ".")
     p.add_argument("--port", required=True, metavar="PORT",
                    help="the board: /dev/ttyUSB0, rfc2217://host:port, socket://... or auto")
     p.add_argument("--baud", type=int, default=115200, help="REPL baud rate (default 115200)")

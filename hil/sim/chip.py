@@ -165,6 +165,28 @@ class Esp8266:
             self._state = "off"
         self.uart.close()
 
+    def power_cut(self) -> None:
+        """The USB cable is pulled (link fault `unplug`): no power, bytes in flight are lost.
+        `power_on()` is the replug. Unlike `power_off()` the UART stays usable."""
+        with self._lock:
+            self._gen += 1
+            self._halt()
+            self._state = "off"
+            self._in_reset = False
+            self._dtr = self._rts = False
+            self._pty_download = False
+            self.uart.purge_to_host()
+            self.uart.purge_to_chip()
+
+    def brownout(self) -> None:
+        """A supply dip (link fault `brownout`): the chip restarts as at power-on (rst cause 1).
+        Nothing happens while it is off or held in reset (EN low)."""
+        with self._lock:
+            if self._state == "off" or self._in_reset:
+                return
+            self._pty_download = False
+            self._boot(cause=1)
+
     def press_reset(self, flash: bool = False) -> None:
         """The board's RST button, optionally with FLASH (GPIO0 to GND) held."""
         with self._lock:
@@ -288,8 +310,9 @@ class Esp8266:
             with self._lock:
                 if gen != self._gen:
                     return
-                # The watchdog resets the halted ROM (rst cause 4); it fails the same way.
-                self.uart.from_chip(rom_boot_line(4, False))
+                # The watchdog resets the halted ROM (rst cause 4), or the SDK restarts
+                # after a fatal exception (rst cause 2); it fails the same way again.
+                self.uart.from_chip(rom_boot_line(failure.rst_cause, False))
                 self._send_lines(failure.messages)
 
     def _start_interpreter(self, info: FirmwareInfo, cause: int, gen: int) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hil_pytest.verdicts import likely_fault
 
-from fixtures.verdicts import likely_fault
 from hil.bench import load_profile
 from hil.cli import main
 from hil.diagnose.logic import explain
