@@ -234,12 +234,13 @@ def classify(rc: int, record: dict | None) -> tuple[int, str]:
 
 
 def resolve_port(spec: str) -> str:
-    """A device path, URL or ``auto`` as given; anything else is a USB serial number."""
-    if spec == "auto" or spec.startswith("/") or "://" in spec:
+    """A device path or URL as given; ``auto`` and a USB serial number -> the device path
+    (before the lock: one board, one lock, whatever name a job used for it)."""
+    if spec.startswith("/") or "://" in spec:
         return spec
-    from hil.transport.discovery import find_by_serial
+    from hil.transport.discovery import discover_port, find_by_serial
 
-    return find_by_serial(spec)
+    return discover_port() if spec == "auto" else find_by_serial(spec)
 
 
 def wait_for_port(port: str, within: float) -> bool:
