@@ -19,6 +19,7 @@ from hil.errors import BenchError, HilError
 SUBCOMMANDS = (
     "hil.sim.cli",
     "hil.diagnose.cli",
+    "hil.transport.cli",
     "hil.nightly.cli",
 )
 

@@ -8,8 +8,8 @@ import time
 from pathlib import PurePosixPath
 
 import pytest
+from hil_pytest.board import Board
 
-from fixtures.board import Board
 from hil.deploy import app_files
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import statistics
 
 import pytest
+from hil_pytest import verdicts
+from hil_pytest.board import Board
+from hil_pytest.measure import run_app
 
-from fixtures import verdicts
-from fixtures.board import Board
-from fixtures.measure import run_app
 from hil.waveform import check_blink, plot, write_vcd
 
 CYCLES = 3.5  # whole cycles to watch: several half cycles of each LED

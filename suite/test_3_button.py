@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hil_pytest import verdicts
+from hil_pytest.board import Board
+from hil_pytest.measure import run_app
+from hil_pytest.press import OperatorPress, PressSource
 
-from fixtures import verdicts
-from fixtures.board import Board
-from fixtures.measure import run_app
-from fixtures.press import OperatorPress, PressSource
 from hil.errors import BoardTimeoutError
 from hil.waveform import plot
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from fixtures import verdicts
-from fixtures.board import Board
+from hil_pytest import verdicts
+from hil_pytest.board import Board
 
 
 def test_jumper_stimulus(board: Board) -> None:

@@ -234,13 +234,17 @@ def classify(rc: int, record: dict | None) -> tuple[int, str]:
 
 
 def resolve_port(spec: str) -> str:
-    """A device path or URL as given; ``auto`` and a USB serial number -> the device path
-    (before the lock: one board, one lock, whatever name a job used for it)."""
+    """Any spelling of the board -> its device path or URL, before the lock (one board,
+    one lock, whatever name a job used): ``auto``, ``id:SERIAL`` and a bare USB serial
+    number are looked up; a device path or URL is kept."""
+    from hil.transport.discovery import port_by_serial
+    from hil.transport.discovery import resolve_port as resolve
+
+    if spec == "auto" or spec.startswith("id:"):
+        return resolve(spec)
     if spec.startswith("/") or "://" in spec:
         return spec
-    from hil.transport.discovery import discover_port, find_by_serial
-
-    return discover_port() if spec == "auto" else find_by_serial(spec)
+    return port_by_serial(spec)
 
 
 def wait_for_port(port: str, within: float) -> bool:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hil_pytest.session import CHUNK_BYTES, chunks
 
-from fixtures.session import CHUNK_BYTES, chunks
 from hil.device import source
 
 DEVICE = Path(__file__).resolve().parents[2] / "hil" / "device"
