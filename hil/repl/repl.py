@@ -26,6 +26,7 @@ import errno
 import random
 import re
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from mpremote.transport import TransportError, TransportExecError
@@ -364,9 +365,12 @@ class Repl:
     def fs_read(self, path: str) -> bytes:
         return bytes(self._fs("reading", path, self._t.fs_readfile, path))
 
-    def fs_write(self, path: str, data: bytes) -> None:
+    def fs_write(self, path: str, data: bytes,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        """Write ``data`` to ``path``; ``progress(written, len(data))`` after each chunk."""
         timeout = 10.0 + len(data) / 500  # raw-paste of repr'd chunks: ~1-2 kB/s at 115200
-        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout)
+        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout,
+                 progress_callback=progress)
 
     def fs_sha256(self, path: str) -> str | None:
         try:
@@ -384,11 +388,11 @@ class Repl:
         except FileExistsError:
             pass
 
-    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
+    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0, **kwargs):
         with self._guard(timeout, f"{doing} {path} on the board on {self.port}"):
             self._enter_raw()
             try:
-                result = fn(*args)
+                result = fn(*args, **kwargs)
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e
