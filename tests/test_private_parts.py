@@ -95,7 +95,6 @@ def test_esptool_reports_write_progress_through_the_logger() -> None:
 def test_pytest_parser_and_config_internals_hil_pytest_options(pytester: pytest.Pytester
                                                                ) -> None:
     from _pytest.config import findpaths
-
     from hil_pytest.options import registered_options
 
     config = pytester.parseconfig()
