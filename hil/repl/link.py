@@ -197,6 +197,10 @@ class Link:
                 raise self.timeout_error(deadline, awaiting=b"any byte")
             self._fill(block=True)
 
+    def unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of what is pending (a reader took too much)."""
+        self._pending[:0] = data
+
     def drain(self) -> bytes:
         """Whatever has arrived so far (no waiting)."""
         self._fill(block=False)

@@ -243,6 +243,30 @@ class Repl:
                          "it is still running; Repl.interrupt() stops it"):
             return self._follow()
 
+    def read_output(self, timeout: float) -> tuple[bytes, bool]:
+        """What started code printed since the last call: ``(bytes, still_running)``.
+
+        Waits up to ``timeout`` for the first byte; a quiet board is ``(b"",
+        True)``, not an error (the caller decides what silence means). Reads
+        no further than the end of the code's stdout (the raw REPL's first
+        0x04, protocols.md §3): that and its stderr stay for wait().
+        """
+        if self.state is not State.RUNNING:
+            raise ProtocolError(f"read_output on {self.port}: nothing was started (state "
+                                f"{self.state.value})")
+        self._check_open()
+        with self._link.waiting(timeout, f"reading the output of code on {self.port}"):
+            try:
+                self._link.wait_for_data()
+            except BoardTimeoutError:
+                return b"", True
+        data = self._link.drain()
+        end = data.find(b"\x04")
+        if end >= 0:
+            self._link.unread(data[end:])
+            return data[:end], False
+        return data, True
+
     def interrupt(self, timeout: float = 5.0) -> str:
         """Ctrl-C the running code; its output. KeyboardInterrupt is not an error here."""
         self._check_open()
