@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "hil.transport.cli",
     "hil.flash.cli",
     "hil.deploy.cli",
+    "hil.nightly.cli",
 )
 
 EXIT_OK = exitcodes.OK

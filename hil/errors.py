@@ -57,6 +57,18 @@ class BoardTimeoutError(BenchError):
         super().__init__(msg)
 
 
+class LineSpeedError(BenchError):
+    """The board answers at another baud than the port's (wrong --baud), or sends garbage."""
+
+
+class BoardResetError(BenchError):
+    """The board restarted (its boot text arrived) while the harness waited for something else.
+
+    Names what was being done. The board is in a known place afterwards (booted),
+    so the session does not latch: the next test starts over from a known state.
+    """
+
+
 class ProtocolError(BenchError):
     """The device sent what the protocol does not allow."""
 
@@ -107,3 +119,7 @@ class BenchProfileError(BenchError):
 
 class BoardStateError(BenchError):
     """The board is in a state the call cannot work from (names call and state)."""
+
+
+class BoardLockedError(PortBusyError):
+    """Another nightly job holds the board's lock (ci/nightly): names the holder."""

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hil.flash.flasher import MODES, flash_firmware
+from hil.flash.flasher import DEFAULT_FLASH_BAUD, MODES, SAFE_FLASH_BAUD, flash_firmware
 from hil.flash.image_check import check_image
 from hil.progress import progress_bar
 
@@ -30,9 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("image", type=Path, metavar="IMAGE", help="the MicroPython image (.bin)")
     p.add_argument("--flash", choices=MODES, default="auto",
                    help="auto (default): write only if it differs; always; never")
-    p.add_argument("--baud", type=int, default=115200, help="connect baud (default 115200)")
-    p.add_argument("--flash-baud", type=int, default=460800, metavar="BAUD",
-                   help="baud while writing (default 460800)")
+    p.add_argument("--baud", type=int, default=115200,
+                   help="the REPL's baud, to ask a running MicroPython first (default 115200)")
+    p.add_argument("--flash-baud", type=int, default=DEFAULT_FLASH_BAUD, metavar="BAUD",
+                   help=f"baud while writing (default {DEFAULT_FLASH_BAUD}); when it fails, "
+                        f"once more at {SAFE_FLASH_BAUD}")
     p.set_defaults(handler=run)
 
 
@@ -44,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     info = check_image(args.image)  # ImageError (exit 3) before the port is opened
     with progress_bar(f"writing {info.path.name}") as progress:
-        result = flash_firmware(args.port, info.path, mode=args.flash, baud=args.baud,
+        result = flash_firmware(args.port, info.path, mode=args.flash, repl_baud=args.baud,
                                 flash_baud=args.flash_baud, progress=progress)
     verb = "written" if result.written else "not written"
     print(f"{verb}: {result.reason}")
+    for note in result.notes:
+        print(f"note: {note}")
     print(f"board: {result.chip}, MAC {result.mac}; image {info.path.name} "
           f"(MicroPython {info.version or '?'}, sha256 {info.sha256})")
     return 0

@@ -1,5 +1,14 @@
 """The serial object mpremote's SerialTransport talks through, with deadlines.
 
+A reset seen at once: while a watched call runs (code running, a file moving)
+the board's boot text can only mean it restarted. The ESP8266 ROM prints it at
+74880 baud (esp8266 ROM, "ets Jan  8 2013,rst cause:..."), which a port at
+115200 reads as a burst of NULs and framing garbage (Linux passes a framing
+error as a NUL byte when neither IGNPAR nor PARMRK is set, termios(3)); then
+MicroPython prints its banner unless main.py runs. Either raises
+BoardResetError as soon as the bytes arrive, instead of waiting out the
+deadline.
+
 Known behaviours this works around (mpremote 1.29, transport_serial.py):
 - ``read_until`` returns silently on timeout, and its callers print then raise
   a bare TransportError; ``raw_paste_write`` and ``exec_raw_no_follow`` call
@@ -21,17 +30,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 
 import serial
 
-from hil.errors import BoardTimeoutError
+from hil.errors import BoardResetError, BoardTimeoutError
 from hil.repl.deadline import Deadline
 from hil.transport import gone_error
 
 DEFAULT_WAIT = 10.0  # s, when no caller set a deadline (mpremote's own default)
 TAIL = 256  # bytes of history kept for timeout messages
+ROM_TEXT = (b"rst cause:", b"ets Jan  8 2013")  # legible where the port runs at 74880
+BANNER = re.compile(rb"MicroPython v\S+ on \S+; [^\r\n]{1,60} with ESP82\d\d\r\n")
+NULS_MIN = 8        # NULs in the watched bytes that mean boot text at the wrong baud ...
+NULS_SHARE = 0.1    # ... when they are also this share of them (text carries none)
+# mpremote's raw-paste answer: "R", 1, then the window size as u16 LE (128 = 80 00), or
+# "R", 0 (not supported) (MicroPython shared/runtime/pyexec.c): the protocol's only NULs
+RAW_PASTE_REPLY = re.compile(rb"R\x01[\x00-\xff]{2}|R\x00", re.DOTALL)
 LOG_CHUNK = 256  # a received run without a line end is logged at this length
 
 log = logging.getLogger("hil.serial")
@@ -67,6 +84,8 @@ class Link:
         self._pending = bytearray()  # read from the port but not yet consumed
         self._unlogged = bytearray()  # received, not yet in the log (a partial line)
         self.deadline: Deadline | None = None
+        self.watch_reset = False  # raise BoardResetError when boot text arrives
+        self._watched = bytearray()  # bytes that arrived while watching (last TAIL)
 
     # -- deadlines ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -89,6 +108,39 @@ class Link:
         if awaiting is not None:
             what += f" (awaiting {awaiting!r})"
         return BoardTimeoutError(what, deadline.timeout, bytes(self.tail), deadline.hint)
+
+    @contextlib.contextmanager
+    def watching_reset(self, on: bool) -> Iterator[None]:
+        """Inside, boot text from the board raises BoardResetError (``on``) or is data."""
+        outer = self.watch_reset
+        self.watch_reset = on
+        if on and not outer:
+            self._watched.clear()
+        try:
+            yield
+        finally:
+            self.watch_reset = outer
+
+    def _check_reset(self, data: bytes) -> None:
+        self._watched += data
+        del self._watched[:-TAIL]
+        seen = RAW_PASTE_REPLY.sub(b"", bytes(self._watched))
+        sign = next((s for s in ROM_TEXT if s in seen), None)
+        banner = BANNER.search(seen)
+        nuls = seen.count(0)
+        if sign is None and banner is None and not (
+                nuls >= NULS_MIN and nuls >= NULS_SHARE * len(seen)):
+            return
+        evidence = (f"the ROM's {sign.decode()!r}" if sign else
+                    f"MicroPython's banner {banner.group(0).strip().decode()!r}" if banner else
+                    f"the ROM's 74880-baud boot text ({nuls} NULs in {seen[-24:]!r})")
+        what = self.deadline.what if self.deadline else f"talking to the board on {self.name}"
+        self._watched.clear()
+        self._pending.clear()  # the old conversation is over
+        raise BoardResetError(
+            f"the board reset while {what}: {evidence} arrived, so it restarted (a power dip "
+            f"or brownout, a loose cable, its reset line, or a watchdog); check the USB cable "
+            f"and power (a powered hub), then run again")
 
     # -- the pyserial surface mpremote uses ---------------------------------------------
     def write(self, data: bytes) -> int:
@@ -201,6 +253,10 @@ class Link:
         """Put ``data`` back in front of what is pending (a reader took too much)."""
         self._pending[:0] = data
 
+    def peek(self) -> bytes:
+        """What has arrived and is not consumed yet (nothing is read from the port)."""
+        return bytes(self._pending)
+
     def drain(self) -> bytes:
         """Whatever has arrived so far (no waiting)."""
         self._fill(block=False)
@@ -223,6 +279,8 @@ class Link:
             self._pending += data
             self.tail += data
             del self.tail[:-TAIL]
+            if self.watch_reset:
+                self._check_reset(data)
         if log.isEnabledFor(logging.DEBUG):
             self._log_rx(data)
 

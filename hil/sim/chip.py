@@ -310,8 +310,9 @@ class Esp8266:
             with self._lock:
                 if gen != self._gen:
                     return
-                # The watchdog resets the halted ROM (rst cause 4); it fails the same way.
-                self.uart.from_chip(rom_boot_line(4, False))
+                # The watchdog resets the halted ROM (rst cause 4), or the SDK restarts
+                # after a fatal exception (rst cause 2); it fails the same way again.
+                self.uart.from_chip(rom_boot_line(failure.rst_cause, False))
                 self._send_lines(failure.messages)
 
     def _start_interpreter(self, info: FirmwareInfo, cause: int, gen: int) -> None:

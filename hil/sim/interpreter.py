@@ -34,9 +34,17 @@ Known behaviours modelled:
   the REPL mode and any RX bytes the old one had read but not used.
   ``machine.reset()`` ends the process and reports ``on_exit("reset")``; an
   unexpected end reports ``on_exit("crash")``.
-- Heap: the firmware's own code lives in the same heap as the user's (on the
-  board it is in flash), so the process gets ``heap_bytes`` plus the measured
-  ``FIRMWARE_HEAP`` and ``gc.mem_free()`` at the prompt is about ``heap_bytes``.
+- Heap: the ESP8266 port's heap is ``static char heap[38 * 1024]``
+  (ports/esp8266/main.c), which gc_init() splits into 38,016 bytes of 16-byte
+  blocks plus its tables (py/gc.c, 32-bit); the runtime's own objects take a
+  little, so about 36 kB are free at the prompt (``heap_bytes``, default
+  ``hil.sim.twin.DEFAULT_HEAP``). Here the firmware's code (precompiled,
+  hil/sim/frozen.py) shares the interpreter's heap: the process gets
+  ``FIRMWARE_HEAP`` more, and at boot the firmware sets everything aside but
+  ``heap_bytes``, leaving the user's share as one piece at the top of the heap
+  (firmware/startup.py); the REPL's compiler works in the set-aside part
+  (firmware/pyexec.py). Objects are twice a board's size on this 64-bit
+  interpreter (bytes, strings and bytearrays are not).
 
 Pin-bus requests (one ASCII line each; docs/architecture.md): ``cfg G MODE
 PULL VALUE``, ``w G V``, ``r G``, ``intr C``, ``reset``, ``t``, and, private
@@ -63,7 +71,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from hil.sim.frozen import compiled_dir
 from hil.sim.micropython_bin import find_micropython
+from hil.sim.spawn import spawn
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +81,7 @@ FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
 RX_CAPACITY = 128 + 16  # UART RX FIFO + stdin ring buffer (ports/esp8266/uart.c, esp_mphal.c)
 SIGINT_MIN_INTERVAL = 0.05  # s; see "Ctrl-C" above
-FIRMWARE_HEAP = 62 * 1024  # heap the firmware's own modules take (measured, see tests)
+FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
 
@@ -150,6 +160,7 @@ class MicroPythonProcess:
         self.heap_bytes = heap_bytes
         self.rst_cause = rst_cause
         self.executable = find_micropython(micropython)
+        self._mpy_dir = compiled_dir()
         self._lock = threading.Lock()  # rx() vs `intr`: no SIGINT after `intr -1` is answered
         self._tx_lock = threading.Lock()  # fd-1 bytes vs `tx` bytes: one order on the wire
         self._child: _Child | None = None
@@ -247,6 +258,7 @@ class MicroPythonProcess:
             "rst_cause": self.rst_cause,
             "reset_cause": _reset_cause(self.rst_cause),
             "heap": self.heap_bytes,
+            "mpy_dir": str(self._mpy_dir) if self._mpy_dir else "",
             "mac": list(mac),
             "unique_id": list(uid),
             "boot": self._boot,
@@ -275,22 +287,23 @@ class MicroPythonProcess:
         tx_r, tx_w = (_high(fd) for fd in os.pipe())
         req_r, req_w = (_high(fd) for fd in os.pipe())
         rep_r, rep_w = (_high(fd) for fd in os.pipe())
+        os.set_blocking(rep_r, False)  # the firmware polls its replies (hal.call)
         err_r, err_w = (_high(fd) for fd in os.pipe())
         argv = [self.executable, "-X", f"heapsize={self.heap_bytes + FIRMWARE_HEAP}", str(ENTRY), str(cfg_path)]
-        actions = [
-            (os.POSIX_SPAWN_DUP2, self._rx_r, 0),
-            (os.POSIX_SPAWN_DUP2, tx_w, 1),
-            (os.POSIX_SPAWN_DUP2, err_w, 2),
-            (os.POSIX_SPAWN_DUP2, req_w, 3),
-            (os.POSIX_SPAWN_DUP2, rep_r, 4),
-        ]
         env = dict(os.environ)
         env.pop("MICROPYPATH", None)
         try:
             # A session of its own: a Ctrl-C typed at the terminal running `hil sim` (or
             # pytest) must stop the host, not raise KeyboardInterrupt on the virtual board;
-            # only the UART's interrupt char (our own SIGINT) may do that.
-            pid = os.posix_spawn(self.executable, argv, env, file_actions=actions, setsid=True)
+            # only the UART's interrupt char (our own SIGINT) may do that. spawn() also
+            # makes the kernel kill it if this process dies (hil/sim/spawn.py).
+            pid = spawn(
+                self.executable,
+                argv,
+                env,
+                {0: self._rx_r, 1: tx_w, 2: err_w, 3: req_w, 4: rep_r},
+                setsid=True,
+            )
         finally:
             for fd in (tx_w, req_w, rep_r, err_w):
                 os.close(fd)
@@ -412,6 +425,7 @@ class MicroPythonProcess:
 
     def _bus_loop(self, child: _Child) -> None:
         buf = b""
+        last: tuple[bytes, bytes] | None = None  # (request line, reply) of the last tagged call
         try:
             while True:
                 data = os.read(child.req_r, 4096)
@@ -420,14 +434,21 @@ class MicroPythonProcess:
                 buf += data
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
+                    if last is not None and line == last[0]:
+                        # The firmware sent it again: a Ctrl-C ate (part of) the reply
+                        # (hal.call). Answer again; do not do it twice.
+                        os.write(child.rep_w, last[1])
+                        continue
                     req = line.decode("ascii", errors="replace").split()
                     # "#N" tags a request; the reply echoes it so the firmware can drop
                     # a reply whose call a KeyboardInterrupt cut short (hal.call).
                     tag = req.pop(0) if req and req[0].startswith("#") else None
                     reply = self._serve(child, req)
                     if reply is not None:
-                        out = f"{tag} {reply}" if tag else reply
-                        os.write(child.rep_w, out.encode() + b"\n")
+                        out = (f"{tag} {reply}" if tag else reply).encode() + b"\n"
+                        if tag:
+                            last = (line, out)
+                        os.write(child.rep_w, out)
         except OSError:
             pass  # the process is gone
         except Exception:
@@ -464,6 +485,13 @@ class MicroPythonProcess:
             return "ok"
         if op == "t":
             return str(int(time.monotonic() * 1000))
+        if op == "kbd":
+            # a Ctrl-C that a scheduled callback caught (sched._kick): raise it again
+            try:
+                os.kill(child.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            return "ok"
         if op == "reset":
             with self._lock:
                 child.exit_reason = "reset"

@@ -37,8 +37,9 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     (["--baud", "fast"], "--baud='fast': the baud rate must be a positive integer"),
     (["--baud", "-5"], "positive integer"),
     (["--port", " "], "--port is empty"),
+    (["--flash-baud", "fast"], "--flash-baud='fast': the baud rate must be a positive integer"),
     (["--app-dir", "nowhere"], "is not a directory; pass --app-dir"),
-], ids=["flash", "baud-word", "baud-negative", "port-empty", "app-dir"])
+], ids=["flash", "baud-word", "baud-negative", "port-empty", "flash-baud", "app-dir"])
 def test_bad_option_is_a_usage_error(project: pytest.Pytester, args: list[str],
                                      says: str) -> None:
     result = project.runpytest_subprocess(*args)
@@ -118,6 +119,14 @@ def test_a_path_value_in_two_words_still_finds_the_project_config(
         assert "suite/test_s.py::test_on_board" in out, out
         assert "test_x.py" not in out, f"collected outside testpaths with {args}: {out}"
         assert "1 test collected" in out, out
+
+
+def test_an_environment_variable_sets_an_option_and_is_named_when_bad(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HIL_FLASH_BAUD", "quick")
+    result = project.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "environment variable HIL_FLASH_BAUD='quick'" in result.stderr.str()
 
 
 # -- every setting: --hil-KEY, --KEY, environment HIL_KEY, ini hil_KEY ------------------

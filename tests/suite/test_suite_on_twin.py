@@ -249,6 +249,32 @@ def test_board_running_another_version_fails_the_version_test(twin, runs: Path) 
     assert "v1.23.0" in run.messages["test_firmware_version"], run.describe()
 
 
+@pytest.mark.parametrize("where", ["url", "pty"])
+def test_a_wrong_baud_is_reported_as_a_line_speed_problem(twin, runs: Path, where: str) -> None:
+    """--baud 9600: esptool is not affected (the loader runs at 115200); the REPL says why."""
+    port = twin.url if where == "url" else twin.pty
+    run = run_suite(runs, "--port=" + port, "--baud=9600", select=GROUND)
+    _all_errors(run)
+    message = run.messages[GROUND]
+    assert "line speed" in message and "--baud 115200" in message, run.describe()
+    assert "kbd_intr" not in message, run.describe()  # no blaming main.py
+    from hil.repl import Repl
+
+    with Repl(twin.url) as repl:  # the board runs its firmware, not the ROM loader
+        repl.ensure_friendly_idle()
+
+
+def test_a_flash_baud_that_fails_falls_back_to_115200_once_saying_so(twin, runs: Path) -> None:
+    """The twin's stub refuses a rate over 4 Mbaud (as an adapter that cannot carry it)."""
+    image = runs / "ESP8266_GENERIC-v1.24.1.bin"
+    image.write_bytes(_made("1.24.1"))
+    run = run_suite(runs, "--port=" + twin.url, "--firmware=" + str(image), "--flash=always",
+                    "--flash-baud=4500000", select="test_firmware_version")
+    assert run.returncode == 0, run.describe()
+    assert "flashing at 4500000 baud failed" in run.output, run.describe()
+    assert "retried once at 115200 baud" in run.output, run.describe()
+
+
 def test_app_that_does_not_compile_fails_and_nothing_is_uploaded(twin, runs: Path) -> None:
     app = runs / "broken-app"
     shutil.copytree(ROOT / "firmware", app, dirs_exist_ok=True)
@@ -393,3 +419,48 @@ def test_an_unplugged_board_is_a_bench_error_naming_the_port(
     assert result.ret == 3, out
     assert "rfc2217://127.0.0.1:" in out and "bench error during the test" in out, out
     assert "the bench is broken since test_unplug.py::test_board_unplugged" in out, out
+
+
+RESET_TESTS = '''
+import threading
+import time
+
+
+def test_board_resets_during_an_upload(board):
+    twin = board.session.twin
+    data = bytes(range(32, 127)) * 300  # ~28 kB: the write takes many seconds
+    fired = []
+
+    def brownout():
+        fired.append(time.monotonic())
+        twin.reset()  # as POST /reset: the chip restarts
+
+    threading.Timer(1.0, brownout).start()
+    try:
+        board.repl.fs_write("/big.txt", data)
+    finally:
+        if fired:
+            print(f"SEEN-AFTER {time.monotonic() - fired[0]:.2f}")
+
+
+def test_next_test_starts_from_a_known_state(board):
+    assert board.repl.eval("1 + 1") == 2
+'''
+
+
+def test_a_reset_during_an_upload_is_seen_at_once_and_the_next_test_runs(
+        pytester: pytest.Pytester) -> None:
+    _twin_class()
+    pytester.makepyfile(test_reset=RESET_TESTS)
+    result = pytester.runpytest_subprocess("--app-dir=" + str(ROOT / "firmware"), "-rA",
+                                           "-p", "no:cacheprovider", timeout=RUN_TIMEOUT)
+    out = result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors") == 1 and outcomes.get("passed") == 1, out
+    assert "failed" not in outcomes, out
+    assert result.ret == 3, out
+    assert "BoardResetError: the board reset while writing /big.txt" in out, out
+    seen = [float(line.split("SEEN-AFTER ", 1)[1].split()[0]) for line in out.splitlines()
+            if "SEEN-AFTER " in line]
+    # the write's own deadline is ~66 s: seen long before it (2 s is the goal, bench/)
+    assert seen and seen[0] < 20.0, out

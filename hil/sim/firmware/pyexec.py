@@ -12,6 +12,7 @@
 # - Tracebacks drop the frames of this firmware (it is C code on the board).
 import sys
 import io
+import gc as _gc
 import hal
 import readline
 
@@ -82,16 +83,59 @@ def _run(code, intr):
                 exc = e
 
 
+SCRATCH = 24 * 1024  # bytes of the heap set aside (startup.py) that the compiler may use
+_BLOCK = 32 if sys.maxsize > 2**32 else 16  # py/gc.c BYTES_PER_BLOCK
+
+
+def _compile(src, filename, kind):
+    """compile(), with the compiler's garbage and the code it makes kept out of the user's
+    share of the heap: on the board the REPL's compiler works in the same heap, but on
+    this 64-bit interpreter everything it makes is twice as big and would leave the code
+    in the middle of the user's share (the allocator is first fit after a collection).
+    The top of the set-aside part, right below the user's share, is lent to it meanwhile."""
+    fill = getattr(hal, "set_aside", None)
+    if not fill:
+        return compile(src, filename, kind)
+    _gc.collect()
+    f0 = _gc.mem_free()
+    n = len(fill)
+    lo = max(0, n - SCRATCH // _BLOCK)
+    i = lo
+    while i < n:  # the last ones made sit highest: right below the user's share
+        fill[i] = None
+        i += 1
+    _gc.collect()
+    try:
+        return compile(src, filename, kind)
+    finally:
+        _gc.collect()
+        extra = (_gc.mem_free() - f0) // _BLOCK
+        i = lo
+        while extra > 0 and i < n:  # first fit: back into the lent part, around the code
+            fill[i] = (i,)
+            i += 1
+            extra -= 1
+
+
 def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
-    """parse_compile_execute: 0 ran cleanly, 1 raised (printed), FORCED_EXIT on SystemExit."""
+    """parse_compile_execute: 0 ran cleanly, 1 raised (printed), FORCED_EXIT on SystemExit.
+
+    `src` may come in a one-item list that this empties: then the caller holds no
+    reference to the text, and it is collected before the code runs."""
     ret = 0
     exc = None
+    if isinstance(src, list):
+        src = src.pop()
     try:
         if isinstance(src, (bytes, bytearray)):
             src = bytes(src).decode()
         if kind == "exec":
             globals_["__file__"] = filename  # MICROPY_MODULE___FILE__
-        code = compile(src, filename, kind)
+        # The REPL's own garbage (readline, the source text) is C buffers on the
+        # board: collected here, it neither counts in the user's heap nor leaves
+        # the user's objects scattered over it (startup.py _set_aside_the_users_heap).
+        code = _compile(src, filename, kind)
+        src = None
     except BaseException as e:  # SyntaxError, MemoryError, KeyboardInterrupt
         exc = e
     if exc is None:
@@ -119,6 +163,7 @@ def exec_file(name, no_interrupt=False):
             src = f.read()
     except OSError:
         return 0
+    src = [src]
     return execute(src, "exec", name, no_interrupt=no_interrupt)
 
 
@@ -143,6 +188,7 @@ def _raw_paste():
         if remain == 0:
             hal.write_raw(b"\x01")
             remain = WINDOW
+    buf = [buf]
     return execute(buf, "exec", print_eof=True)
 
 
@@ -185,6 +231,7 @@ def raw_repl():
         if not line:
             hal.tx("\r\n")
             return FORCED_EXIT
+        line = [line]
         ret = execute(line, "exec", print_eof=True)
         if ret & FORCED_EXIT:
             return ret
@@ -260,6 +307,8 @@ def friendly_repl():
                     break
             if src is None:
                 continue
+        readline.line = ""
+        src = [src]
         ret = execute(src, kind)
         if ret & FORCED_EXIT:
             return ret
