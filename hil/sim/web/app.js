@@ -728,9 +728,16 @@ async function replayTwin() {
 
 // -- start -------------------------------------------------------------------------------
 
-function frame() {
-  if (bench.replay) replayFrame();
-  drawStrip();
+// 20 frames a second are plenty for a strip of seconds and keep an idle tab cheap.
+const FRAME_MS = 50;
+let lastFrame = 0;
+
+function frame(now) {
+  if (now - lastFrame >= FRAME_MS) {
+    lastFrame = now;
+    if (bench.replay) replayFrame();
+    drawStrip();
+  }
   requestAnimationFrame(frame);
 }
 
