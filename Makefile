@@ -1,11 +1,12 @@
 # Two commands do everything on a fresh machine:
 #   make suite   set up, then run the on-board suite against a virtual ESP8266 bench
 #   make test    set up, then run the project's own tests
+#   make check   set up, then lint (ruff) and the fast tests (-m "not slow"): under a minute
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup suite test bench clean
+.PHONY: setup suite test check bench clean
 
 $(BIN)/hil: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ TEST_WORKERS ?= 6
 
 test: setup
 	$(BIN)/pytest tests -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The fast lane: no test that starts a twin or a tool process (those are `slow`).
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest tests -m "not slow" -p no:cacheprovider -q $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python -m bench

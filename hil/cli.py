@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from hil import exitcodes
 from hil.errors import BenchError, HilError
 
 # module -> its `register(subparsers)`; imported lazily so `hil --help` is fast
@@ -18,18 +19,24 @@ from hil.errors import BenchError, HilError
 SUBCOMMANDS = (
     "hil.sim.cli",
     "hil.diagnose.cli",
+    "hil.transport.cli",
+    "hil.flash.cli",
+    "hil.deploy.cli",
+    "hil.nightly.cli",
 )
 
-EXIT_OK = 0
-EXIT_FAIL = 1  # the check ran and found a fault
-EXIT_USAGE = 2
-EXIT_BENCH = 3  # the bench itself is broken (port, board, tools)
+EXIT_OK = exitcodes.OK
+EXIT_FAIL = exitcodes.APP_FAILED  # the check ran and found a fault
+EXIT_USAGE = exitcodes.USAGE
+EXIT_BENCH = exitcodes.BENCH_BROKEN  # the bench itself is broken (port, board, tools)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hil",
         description="Hardware-in-the-loop tests for MicroPython on the ESP8266.",
+        epilog="hil diagnose " + exitcodes.DIAGNOSE_HELP + ". pytest (the suite): "
+               + exitcodes.PYTEST_HELP + ".",
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -57,6 +57,18 @@ class BoardTimeoutError(BenchError):
         super().__init__(msg)
 
 
+class LineSpeedError(BenchError):
+    """The board answers at another baud than the port's (wrong --baud), or sends garbage."""
+
+
+class BoardResetError(BenchError):
+    """The board restarted (its boot text arrived) while the harness waited for something else.
+
+    Names what was being done. The board is in a known place afterwards (booted),
+    so the session does not latch: the next test starts over from a known state.
+    """
+
+
 class ProtocolError(BenchError):
     """The device sent what the protocol does not allow."""
 
@@ -90,7 +102,14 @@ class DeployError(BenchError):
     """Uploading the app failed or was refused."""
 
 
-class CompileError(DeployError):
+class AppError(HilError):
+    """The app under test is at fault before it ever ran (not the bench).
+
+    Reported as a failed test (exit status 1), never as a bench error.
+    """
+
+
+class CompileError(AppError):
     """A file of the app does not compile; nothing was uploaded."""
 
 
@@ -100,3 +119,7 @@ class BenchProfileError(BenchError):
 
 class BoardStateError(BenchError):
     """The board is in a state the call cannot work from (names call and state)."""
+
+
+class BoardLockedError(PortBusyError):
+    """Another nightly job holds the board's lock (ci/nightly): names the holder."""

@@ -8,28 +8,46 @@
 
 The twin runs in a fresh temporary state directory and is always stopped
 (its interpreter process killed) when the test ends, pass or fail.
+
+The fast lane (`make check`, ``-m "not slow"``) holds no test that starts a
+twin: a test asking for one of ``TWIN_FIXTURES`` is marked ``slow`` here, so a
+new twin test never lands in the fast lane by accident. Modules that start
+MicroPython or tool processes through fixtures of their own say
+``pytestmark = pytest.mark.slow`` themselves.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+# Fixtures that start a twin (tests/conftest.py, tests/harness/conftest.py,
+# tests/diagnose/conftest.py).
+TWIN_FIXTURES = frozenset({"twin", "module_twin", "fresh_twin", "twins"})
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Suite runs these tests start (subprocesses) leave their artifacts in a temporary
+    # folder, not in the checkout's ./hil-artifacts (fixtures/artifacts.py).
+    os.environ.setdefault("HIL_ARTIFACTS", tempfile.mkdtemp(prefix="hil-artifacts-"))
     config.addinivalue_line("markers", "twin(**kwargs): keyword arguments for the `twin` fixture's Twin")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow tests first, each module's tests kept together and in their order.
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Twin tests are slow; slow tests run first, each module's tests together in their order.
 
-    `make test` spreads the tests over pytest-xdist workers in collection order
-    (``--dist load``): a 30 s suite run that starts last would be the run's tail.
-    No test depends on this order (each one sets up the bench it needs).
+    `make test` hands the tests to pytest-xdist workers in collection order: a
+    30 s suite run that starts last would be the run's tail. No test depends
+    on this order (each one sets up the bench it needs).
     """
+    for item in items:
+        if TWIN_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -6,7 +6,7 @@ be an ESP8266 -> stub -> (auto) compare the stub's SPI_FLASH_MD5 of the region
 with the image's MD5 -> write only if they differ -> reset into the new image.
 The caller then checks the banner (Repl.version()).
 
-Known behaviours (protocols.md 1.6-1.8):
+Known behaviours (docs/protocols.md §1.6-§1.8):
 - On a pty the reset lines do not exist: esptool cannot reset the chip (it
   warns and carries on), and its "hard reset" after writing does nothing. So
   where the port has no lines we leave the stub with RUN_USER_CODE
@@ -15,6 +15,15 @@ Known behaviours (protocols.md 1.6-1.8):
 - esptool opens ports with exclusive=True itself; we open the port through
   hil.transport so a busy or missing port gives the harness's errors, and
   hand the open serial object to esptool.
+- The ROM loader talks at 115200 after reset whatever the REPL's baud
+  (esptool ESPLoader.ESP_ROM_BAUD), so the REPL's --baud is never used here:
+  the loader is reached at ROM_BAUD, and the data moves at the flash baud once
+  the stub switched to it. Where the fast baud fails (an adapter or cable that
+  cannot carry it) the whole session is redone once at 115200, and the result
+  says so.
+- Every session ends with the board back in its firmware where reset lines
+  exist (esptool's hard reset: an EN pulse with GPIO0 released), failed or not,
+  so a failed flash never leaves the board sitting in the ROM loader.
 """
 
 from __future__ import annotations
@@ -23,19 +32,24 @@ import contextlib
 import hashlib
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from esptool.cmds import attach_flash, detect_chip, reset_chip, run_stub, write_flash
+from esptool.reset import HardReset
 from esptool.util import FatalError
 
-from hil.errors import FlashError, HilError, WrongChipError
+from hil.errors import FlashError, HilError, ImageError, WrongChipError
+from hil.flash.board_check import running_image_mac
 from hil.flash.esptool_log import CapturingLog, Progress, quiet_esptool
 from hil.flash.image_check import ImageInfo, check_image, pad4
-from hil.transport import has_modem_lines, open_port
+from hil.transport import gone_error, has_modem_lines, open_port, shared_port
 
 MODES = ("auto", "always", "never")
 FIRMWARE_OFFSET = 0x0  # MicroPython's ESP8266 image is written at 0 (its docs, esptool line)
+ROM_BAUD = 115200  # the ROM loader's rate after reset (esptool ESPLoader.ESP_ROM_BAUD)
+DEFAULT_FLASH_BAUD = 460800  # what esptool users commonly pass with -b; CP2102/CH340 carry it
+SAFE_FLASH_BAUD = 115200  # the one fallback when the fast baud fails
 
 
 @dataclass(frozen=True)
@@ -45,25 +59,60 @@ class FlashResult:
     mac: str
     image: ImageInfo
     reason: str
+    notes: tuple[str, ...] = ()  # what the flasher decided on its own (a baud fallback)
 
 
-def flash_firmware(port: str, image: str | Path, *, mode: str = "auto", baud: int = 115200,
-                   flash_baud: int = 460800,
+def flash_firmware(port: str, image: str | Path, *, mode: str = "auto",
+                   flash_baud: int = DEFAULT_FLASH_BAUD, repl_baud: int = 115200,
                    progress: Callable[[int, int], None] | None = None) -> FlashResult:
-    """Make the board run ``image``: ``auto`` writes only if the flash differs."""
+    """Make the board run ``image``: ``auto`` writes only if the flash differs.
+
+    ``auto`` asks a running MicroPython first (at ``repl_baud``, the REPL's
+    rate): a board that already holds the image is left as it is, untouched by
+    the loader. Anything it cannot confirm goes through esptool.
+
+    The data moves at ``flash_baud``; if anything fails once the stub runs at
+    that rate, the session is redone once at 115200 and the result's notes say so.
+    """
     if mode not in MODES:
         raise FlashError(f"flash mode {mode!r}: use one of {', '.join(MODES)}")
     info = check_image(image)  # before anything touches the board
     data = pad4(info.path.read_bytes())
+    if mode == "auto":
+        # The common case first: a board already running the image says so at its
+        # REPL, without the loader's reset and stub upload (hil/flash/board_check.py).
+        mac = running_image_mac(port, data, repl_baud)
+        if mac is not None:
+            return FlashResult(False, "ESP8266", mac, info,
+                               f"the flash already holds {info.path.name} (hashed by the "
+                               f"board's MicroPython)")
+    fast = [False]  # set once the stub runs at flash_baud: a failure after it may be the baud
+    try:
+        return _session(port, info, data, mode, flash_baud, progress, fast)
+    except (ImageError, WrongChipError):
+        raise
+    except FlashError as e:
+        if not fast[0] or flash_baud == SAFE_FLASH_BAUD:
+            raise
+        note = (f"flashing at {flash_baud} baud failed ({_first_line(e)}); retried once at "
+                f"{SAFE_FLASH_BAUD} baud (pass --flash-baud {SAFE_FLASH_BAUD} to skip the "
+                f"fast try)")
+        result = _session(port, info, data, mode, SAFE_FLASH_BAUD, progress, [False])
+        return replace(result, notes=(*result.notes, note + ": that worked"))
+
+
+def _session(port: str, info: ImageInfo, data: bytes, mode: str, flash_baud: int,
+             progress: Progress | None, fast: list[bool]) -> FlashResult:
     with _progress_sink(progress) as sink, quiet_esptool(sink) as log, \
-            _connected(port, baud, log) as esp:
+            _connected(port, log) as esp:
         chip = _run(log, port, "reading the chip description", esp.get_chip_description)
         mac = _mac(_run(log, port, "reading the MAC", esp.read_mac))
         if mode == "never":
             _run(log, port, "leaving the bootloader", _reboot, esp)
             return FlashResult(False, chip, mac, info, "--flash never: flash left as it was")
         esp = _run(log, port, "starting the flasher stub", run_stub, esp)
-        if flash_baud and flash_baud != baud and not port.startswith("socket://"):
+        if flash_baud and flash_baud != ROM_BAUD and not port.startswith("socket://"):
+            fast[0] = True
             _run(log, port, f"switching to {flash_baud} baud", esp.change_baud, flash_baud)
         _run(log, port, "attaching the SPI flash", attach_flash, esp)
         image_md5 = hashlib.md5(data).hexdigest()
@@ -83,24 +132,31 @@ def flash_firmware(port: str, image: str | Path, *, mode: str = "auto", baud: in
         return FlashResult(True, chip, mac, info, reason)
 
 
-def read_mac(port: str, baud: int = 115200) -> str:
+def _first_line(e: BaseException) -> str:
+    return str(e).split("; ", 1)[0]
+
+
+def read_mac(port: str) -> str:
     """The board's MAC from its efuses, through the ROM loader (resets the board)."""
-    with quiet_esptool() as log, _connected(port, baud, log) as esp:
+    with quiet_esptool() as log, _connected(port, log) as esp:
         mac = _mac(_run(log, port, "reading the MAC", esp.read_mac))
         _run(log, port, "restarting the board", _reboot, esp)
         return mac
 
 
 @contextlib.contextmanager
-def _connected(port: str, baud: int, log: CapturingLog) -> Iterator[object]:
-    ser = open_port(port, baud, timeout=None)  # PortError before esptool sees it
+def _connected(port: str, log: CapturingLog) -> Iterator[object]:
+    ser = open_port(port, ROM_BAUD, timeout=None)  # PortError before esptool sees it
+    lines = has_modem_lines(ser)
     try:
         # Without reset lines (pty, socket) esptool cannot reset into the
         # loader: it would only warn (through a logger bound at its import,
         # which ours cannot capture). Sync without a reset instead.
-        connect_mode = "default-reset" if has_modem_lines(ser) else "no-reset"
+        connect_mode = "default-reset" if lines else "no-reset"
         try:
-            esp = detect_chip(ser, baud, connect_mode=connect_mode)
+            esp = detect_chip(ser, ROM_BAUD, connect_mode=connect_mode)
+        except OSError as e:  # pyserial's SerialException too: the port failed under esptool
+            raise gone_error(port, e, "connecting to the bootloader") from e
         except FatalError as e:
             raise FlashError(
                 f"connecting to the bootloader on {port}: {e}; is it an ESP8266 board, powered, "
@@ -112,6 +168,12 @@ def _connected(port: str, baud: int, log: CapturingLog) -> Iterator[object]:
                 f"erased. Use an ESP8266 board, or the firmware and harness for that chip")
         yield esp
     finally:
+        if lines and not getattr(ser, "hil_left_loader", False):
+            # failed (or interrupted) on the way: send the board back to its
+            # firmware instead of leaving it in the loader (esptool's hard reset)
+            with contextlib.suppress(Exception):  # the port may be gone already
+                ser.dtr = False  # GPIO0 released, so the chip boots from flash
+                HardReset(ser)()
         with contextlib.suppress(Exception):  # the port may be gone already
             ser.close()
 
@@ -122,6 +184,7 @@ def _reboot(esp) -> None:
         reset_chip(esp, "hard-reset")
     else:
         reset_chip(esp, "soft-reset")
+    esp._port.hil_left_loader = True  # _connected need not reset it again
 
 
 def _run(log: CapturingLog, port: str, doing: str, fn, *args, **kwargs):
@@ -133,6 +196,8 @@ def _run(log: CapturingLog, port: str, doing: str, fn, *args, **kwargs):
         raise FlashError(f"{doing} on {port}: {e}; the board may need a reset and another "
                          f"try.{_tail(log)}") from e
     except OSError as e:
+        if shared_port(e):
+            raise gone_error(port, e, doing) from e
         raise FlashError(f"{doing} on {port}: the port failed ({e}); was the board "
                          f"unplugged?{_tail(log)}") from e
 

@@ -1,31 +1,77 @@
 """The serial object mpremote's SerialTransport talks through, with deadlines.
 
+A reset seen at once: while a watched call runs (code running, a file moving)
+the board's boot text can only mean it restarted. The ESP8266 ROM prints it at
+74880 baud (esp8266 ROM, "ets Jan  8 2013,rst cause:..."), which a port at
+115200 reads as a burst of NULs and framing garbage (Linux passes a framing
+error as a NUL byte when neither IGNPAR nor PARMRK is set, termios(3)); then
+MicroPython prints its banner unless main.py runs. Either raises
+BoardResetError as soon as the bytes arrive, instead of waiting out the
+deadline.
+
 Known behaviours this works around (mpremote 1.29, transport_serial.py):
 - ``read_until`` returns silently on timeout, and its callers print then raise
   a bare TransportError; ``raw_paste_write`` and ``exec_raw_no_follow`` call
   ``serial.read(2)`` with the port's timeout, which is None (forever) when
   mpremote opens the port itself.
 - For paths under /dev/pts/ it switches to blocking ``read(1)``, so a silent
-  device hangs it forever (protocols.md 3.4).
+  device hangs it forever (docs/protocols.md §3.4).
 So SerialTransport gets this object as its ``serial``: every read waits at most
 until the active Deadline and then raises BoardTimeoutError naming what was
 awaited and the last bytes seen; a failing port raises PortGoneError.
+
+Every byte to and from the board is logged on the ``hil.serial`` logger at
+DEBUG (``pytest --log-cli-level=DEBUG`` shows it; the pytest plugin writes a
+transcript per test from it): one record per line received, per write sent,
+and per partial line when the board goes quiet, with control bytes shown.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 
 import serial
 
-from hil.errors import BoardTimeoutError
+from hil.errors import BoardResetError, BoardTimeoutError
 from hil.repl.deadline import Deadline
 from hil.transport import gone_error
 
 DEFAULT_WAIT = 10.0  # s, when no caller set a deadline (mpremote's own default)
 TAIL = 256  # bytes of history kept for timeout messages
+ROM_TEXT = (b"rst cause:", b"ets Jan  8 2013")  # legible where the port runs at 74880
+BANNER = re.compile(rb"MicroPython v\S+ on \S+; [^\r\n]{1,60} with ESP82\d\d\r\n")
+NULS_MIN = 8        # NULs in the watched bytes that mean boot text at the wrong baud ...
+NULS_SHARE = 0.1    # ... when they are also this share of them (text carries none)
+# mpremote's raw-paste answer: "R", 1, then the window size as u16 LE (128 = 80 00), or
+# "R", 0 (not supported) (MicroPython shared/runtime/pyexec.c): the protocol's only NULs
+RAW_PASTE_REPLY = re.compile(rb"R\x01[\x00-\xff]{2}|R\x00", re.DOTALL)
+LOG_CHUNK = 256  # a received run without a line end is logged at this length
+
+log = logging.getLogger("hil.serial")
+
+# Names of the control bytes a MicroPython REPL session uses (raw REPL: ^A enter,
+# ^B leave, ^C interrupt, ^D soft reset / end of code, ^E paste mode).
+_SHOWN = {0x0D: "\\r", 0x0A: "\\n\n", 0x09: "\\t", 0x5C: "\\\\", 0x1B: "<ESC>", 0x7F: "<DEL>"}
+
+
+def show_bytes(data: bytes) -> str:
+    """Bytes as readable text: printable ASCII as is, ``\\r`` ``\\n`` ``\\t`` escaped (a
+    ``\\n`` also breaks the line), control bytes as ``<^C>``, others as ``<xHH>``."""
+    out = []
+    for b in data:
+        if b in _SHOWN:
+            out.append(_SHOWN[b])
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        elif b < 0x20:
+            out.append(f"<^{chr(b + 0x40)}>")
+        else:
+            out.append(f"<x{b:02X}>")
+    return "".join(out).rstrip("\n")
 
 
 class Link:
@@ -36,7 +82,10 @@ class Link:
         self.name = name
         self.tail = bytearray()
         self._pending = bytearray()  # read from the port but not yet consumed
+        self._unlogged = bytearray()  # received, not yet in the log (a partial line)
         self.deadline: Deadline | None = None
+        self.watch_reset = False  # raise BoardResetError when boot text arrives
+        self._watched = bytearray()  # bytes that arrived while watching (last TAIL)
 
     # -- deadlines ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -60,8 +109,44 @@ class Link:
             what += f" (awaiting {awaiting!r})"
         return BoardTimeoutError(what, deadline.timeout, bytes(self.tail), deadline.hint)
 
+    @contextlib.contextmanager
+    def watching_reset(self, on: bool) -> Iterator[None]:
+        """Inside, boot text from the board raises BoardResetError (``on``) or is data."""
+        outer = self.watch_reset
+        self.watch_reset = on
+        if on and not outer:
+            self._watched.clear()
+        try:
+            yield
+        finally:
+            self.watch_reset = outer
+
+    def _check_reset(self, data: bytes) -> None:
+        self._watched += data
+        del self._watched[:-TAIL]
+        seen = RAW_PASTE_REPLY.sub(b"", bytes(self._watched))
+        sign = next((s for s in ROM_TEXT if s in seen), None)
+        banner = BANNER.search(seen)
+        nuls = seen.count(0)
+        if sign is None and banner is None and not (
+                nuls >= NULS_MIN and nuls >= NULS_SHARE * len(seen)):
+            return
+        evidence = (f"the ROM's {sign.decode()!r}" if sign else
+                    f"MicroPython's banner {banner.group(0).strip().decode()!r}" if banner else
+                    f"the ROM's 74880-baud boot text ({nuls} NULs in {seen[-24:]!r})")
+        what = self.deadline.what if self.deadline else f"talking to the board on {self.name}"
+        self._watched.clear()
+        self._pending.clear()  # the old conversation is over
+        raise BoardResetError(
+            f"the board reset while {what}: {evidence} arrived, so it restarted (a power dip "
+            f"or brownout, a loose cable, its reset line, or a watchdog); check the USB cable "
+            f"and power (a powered hub), then run again")
+
     # -- the pyserial surface mpremote uses ---------------------------------------------
     def write(self, data: bytes) -> int:
+        if log.isEnabledFor(logging.DEBUG):
+            self.log_received()
+            log.debug("%s -> %s", self.name, show_bytes(data))
         try:
             n = self.port.write(data)
             return len(data) if n is None else n
@@ -164,6 +249,14 @@ class Link:
                 raise self.timeout_error(deadline, awaiting=b"any byte")
             self._fill(block=True)
 
+    def unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of what is pending (a reader took too much)."""
+        self._pending[:0] = data
+
+    def peek(self) -> bytes:
+        """What has arrived and is not consumed yet (nothing is read from the port)."""
+        return bytes(self._pending)
+
     def drain(self) -> bytes:
         """Whatever has arrived so far (no waiting)."""
         self._fill(block=False)
@@ -186,3 +279,24 @@ class Link:
             self._pending += data
             self.tail += data
             del self.tail[:-TAIL]
+            if self.watch_reset:
+                self._check_reset(data)
+        if log.isEnabledFor(logging.DEBUG):
+            self._log_rx(data)
+
+    def _log_rx(self, data: bytes) -> None:
+        """Log received bytes a line at a time; a partial line once the board goes quiet."""
+        self._unlogged += data
+        end = self._unlogged.rfind(b"\n")
+        if end >= 0:
+            for line in bytes(self._unlogged[:end + 1]).splitlines(keepends=True):
+                log.debug("%s <- %s", self.name, show_bytes(line))
+            del self._unlogged[:end + 1]
+        if self._unlogged and (not data or len(self._unlogged) >= LOG_CHUNK):
+            self.log_received()
+
+    def log_received(self) -> None:
+        """Log what was received but not logged yet (before a write, at quiet, at close)."""
+        if self._unlogged:
+            log.debug("%s <- %s", self.name, show_bytes(bytes(self._unlogged)))
+            self._unlogged.clear()

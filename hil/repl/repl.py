@@ -6,7 +6,7 @@ every wait, a reliable way in past a main.py that loops forever, soft and
 hard reset, starting code without waiting for it, and host exceptions for
 device ones.
 
-Known behaviours (protocols.md 3.1-3.4, MicroPython shared/runtime/pyexec.c):
+Known behaviours (docs/protocols.md §3.1-§3.4, MicroPython shared/runtime/pyexec.c):
 - Friendly REPL: Enter is ``\\r`` only on v1.19-v1.24; Ctrl-C on an empty
   line prints a new prompt, Ctrl-B prints the banner, Ctrl-D soft-resets and
   runs main.py.
@@ -26,12 +26,13 @@ import errno
 import random
 import re
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from hil.errors import BoardTimeoutError, DeviceError, PortError, ProtocolError
+from hil.errors import BoardTimeoutError, DeviceError, LineSpeedError, PortError, ProtocolError
 from hil.repl.link import Link
 from hil.transport import has_modem_lines, open_port
 
@@ -41,10 +42,20 @@ PROMPT = b">>> "
 BOOT_QUIET = 1.5  # s of silence after a reset that means "main.py runs, silently"
 RESET_PULSE = 0.1  # s EN held low; esptool's HardReset uses the same (esptool/reset.py)
 INTERRUPT_ROUND = 1.0  # s to wait for a Ctrl-C to take before sending another
+# Code up to this size goes out in the plain raw REPL (code, Ctrl-D, "OK") in one
+# round trip; longer code uses raw-paste, whose flow control keeps a long paste
+# from overrunning the board's input buffers (docs/protocols.md §3.2, §3.3).
+# 64 bytes fit the ESP8266 UART's 128-byte receive FIFO alone (ESP8266 Technical
+# Reference, UART), before the port's stdin ring buffer. mpremote's plain path
+# sleeps 10 ms per write and its raw-paste path costs an extra round trip: a pin
+# check is a few dozen bytes, and the suite makes hundreds.
+SHORT_CODE = 64
 KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls "
             "micropython.kbd_intr(-1) it cannot be interrupted from the serial line (a known "
             "limit): hard-reset the board with the reset lines, or erase main.py; if the last "
             "bytes show a crash or garbage, check the baud rate and reflash the firmware")
+REPL_BAUD = 115200  # MicroPython's REPL on the ESP8266 (ports/esp8266 UART0 default)
+GARBAGE_SHARE = 0.3  # more than this share of unprintable bytes: not text at this baud
 BANNER_RE = re.compile(r"MicroPython (v\d+\.\d+(?:\.\d+)?\S*) on \S+; .+? with \S+")
 
 
@@ -113,6 +124,7 @@ class Repl:
         if self._closed:
             return
         self._closed = True
+        self._link.log_received()  # the transcript ends with the board's last bytes
         # Closing must not fail: the port may be gone (unplugged) already.
         with contextlib.suppress(Exception):
             if self.state is State.RAW:
@@ -156,7 +168,8 @@ class Repl:
         self._check_open()
         seen = bytearray()
         with self._guard(timeout, f"interrupting the board on {self.port} to reach the "
-                                  f"friendly prompt", KBD_HINT) as deadline:
+                                  f"friendly prompt", KBD_HINT, watch_reset=False) as deadline:
+            rounds = 0
             while True:
                 # Ctrl-C stops running code (a second one in case the first
                 # lands in a try/except), Ctrl-B leaves the raw REPL; then a
@@ -165,6 +178,7 @@ class Repl:
                 # is the last thing the board sent.
                 nonce = random.randrange(100000, 999999)
                 marker = f"{nonce * 7}\r\n".encode() + PROMPT
+                before = len(self._link.peek())
                 self._link.write(b"\r\x03\x03\x02")
                 self._link.write(f"print({nonce}*7)\r".encode())
                 try:
@@ -173,11 +187,57 @@ class Repl:
                         seen += self._link.read_until(marker)
                     break
                 except BoardTimeoutError as e:
+                    rounds += 1
+                    # the first round may hold boot text (74880 baud: garbage at
+                    # any other rate); later rounds hold only answers to us
+                    answer = self._link.peek()[before:] if rounds > 1 else b""
+                    self._check_line_speed(answer, first=rounds == 1)
                     if deadline.expired():
                         raise self._link.timeout_error(deadline, awaiting=marker) from e
         self._t.in_raw_repl = False
         self.state = State.FRIENDLY
         return bytes(seen)
+
+    def _check_line_speed(self, answer: bytes, first: bool) -> None:
+        """A wrong baud is reported as what it is, first, not as a board that does not answer.
+
+        At another rate than the board's, what it sends arrives as garbage (or
+        not at all: each byte looks like a framing error). So: garbage in
+        answer to us is a LineSpeedError; and once, when the port is not at
+        MicroPython's 115200, the same exchange is tried at 115200: if the board
+        answers there, the --baud is wrong.
+        """
+        if _garbled(answer) and self.baud != REPL_BAUD:
+            raise LineSpeedError(
+                f"line speed: the board on {self.port} answers at {self.baud} baud with garbage "
+                f"({answer[-40:]!r}), not text: the baud is wrong; MicroPython's REPL runs at "
+                f"{REPL_BAUD}: pass --baud {REPL_BAUD} or leave --baud out") from None
+        if _garbled(answer):
+            raise LineSpeedError(
+                f"the board on {self.port} sends garbage at {self.baud} baud ({answer[-40:]!r}), "
+                f"not REPL text: it most likely boot-loops, printing the ROM's messages at 74880 "
+                f"baud (no firmware, or a broken one: flash MicroPython with --firmware "
+                f"ESP8266_GENERIC-vX.Y.Z.bin --flash always), or its firmware runs at another "
+                f"line speed (then pass that --baud)") from None
+        if not first or self.baud == REPL_BAUD:
+            return
+        nonce = random.randrange(100000, 999999)
+        marker = f"{nonce * 7}\r\n".encode() + PROMPT
+        try:
+            self._serial.baudrate = REPL_BAUD
+            self._link.drain()
+            self._link.write(b"\r\x03\x03\x02" + f"print({nonce}*7)\r".encode())
+            with self._link.waiting(INTERRUPT_ROUND * 2, "the REPL at 115200 baud"):
+                self._link.read_until(marker)
+        except BoardTimeoutError:
+            return  # not a line-speed problem that this can show
+        finally:
+            with contextlib.suppress(Exception):
+                self._serial.baudrate = self.baud
+        raise LineSpeedError(
+            f"line speed: the board on {self.port} does not answer at {self.baud} baud but "
+            f"does at {REPL_BAUD}: the baud is wrong; pass --baud {REPL_BAUD} (MicroPython's "
+            f"REPL speed) or leave --baud out") from None
 
     def _enter_raw(self) -> None:
         if self.state is State.RAW:
@@ -193,7 +253,8 @@ class Repl:
     def exec(self, code: str, timeout: float = 10.0) -> str:
         """Run ``code`` in the raw REPL; its stdout. A device exception -> DeviceError."""
         with self._guard(timeout, f"running code on {self.port}",
-                         "the code may still be running; Repl.interrupt() stops it"):
+                         "the code may still be running; Repl.interrupt() stops it",
+                         watch_reset=True):
             self._start(code)
             return self._follow()
 
@@ -208,7 +269,7 @@ class Repl:
 
     def start(self, code: str) -> None:
         """Launch ``code`` in the raw REPL and return at once; wait() or interrupt() it."""
-        with self._guard(10.0, f"starting code on {self.port}"):
+        with self._guard(10.0, f"starting code on {self.port}", watch_reset=True):
             self._start(code)
 
     def _start(self, code: str) -> None:
@@ -217,18 +278,29 @@ class Repl:
                                 f"running; wait() for it or interrupt() it first")
         self._enter_raw()
         try:
-            self._t.exec_raw_no_follow(code)
+            data = code.encode()
+            if len(data) <= SHORT_CODE:
+                self._exec_short(data)
+            else:
+                self._t.exec_raw_no_follow(code)
         except TransportError as e:
             self.state = State.UNKNOWN
             raise ProtocolError(f"sending code to {self.port}: {e}; last bytes "
                                 f"{bytes(self._link.tail[-80:])!r}") from e
         self.state = State.RUNNING
 
+    def _exec_short(self, data: bytes) -> None:
+        """Plain raw-REPL exec of short code: the prompt, code + Ctrl-D, then "OK"."""
+        self._link.read_until(b">")  # the raw prompt left pending by the last command
+        self._link.write(data + b"\x04")
+        if (ok := self._link.read(2)) != b"OK":
+            raise TransportError(f"could not exec command (response: {ok!r})")
+
     def wait(self, timeout: float) -> str:
         """Wait for started code (or a main.py running after a reset) to finish; its stdout."""
         if self.state is State.BOOTING:
             with self._guard(timeout, f"waiting for main.py on {self.port} to finish",
-                             "main.py still runs; Repl.interrupt() stops it"):
+                             "main.py still runs; Repl.interrupt() stops it", watch_reset=False):
                 text = self._link.read_until(PROMPT)
             self.state = State.FRIENDLY
             out = _text(text)
@@ -238,15 +310,39 @@ class Repl:
             raise ProtocolError(f"wait on {self.port}: nothing was started (state "
                                 f"{self.state.value})")
         with self._guard(timeout, f"waiting for code started on {self.port} to finish",
-                         "it is still running; Repl.interrupt() stops it"):
+                         "it is still running; Repl.interrupt() stops it", watch_reset=True):
             return self._follow()
+
+    def read_output(self, timeout: float) -> tuple[bytes, bool]:
+        """What started code printed since the last call: ``(bytes, still_running)``.
+
+        Waits up to ``timeout`` for the first byte; a quiet board is ``(b"",
+        True)``, not an error (the caller decides what silence means). Reads
+        no further than the end of the code's stdout (the raw REPL's first
+        0x04, docs/protocols.md §3.2): that and its stderr stay for wait().
+        """
+        if self.state is not State.RUNNING:
+            raise ProtocolError(f"read_output on {self.port}: nothing was started (state "
+                                f"{self.state.value})")
+        self._check_open()
+        with self._link.waiting(timeout, f"reading the output of code on {self.port}"):
+            try:
+                self._link.wait_for_data()
+            except BoardTimeoutError:
+                return b"", True
+        data = self._link.drain()
+        end = data.find(b"\x04")
+        if end >= 0:
+            self._link.unread(data[end:])
+            return data[:end], False
+        return data, True
 
     def interrupt(self, timeout: float = 5.0) -> str:
         """Ctrl-C the running code; its output. KeyboardInterrupt is not an error here."""
         self._check_open()
         if self.state is State.RUNNING:
             with self._guard(timeout, f"interrupting code running on {self.port}",
-                             KBD_HINT) as deadline:
+                             KBD_HINT, watch_reset=True) as deadline:
                 while True:
                     self._link.write(b"\x03")
                     try:
@@ -288,7 +384,7 @@ class Repl:
         afterwards (state BOOTING): wait() or interrupt() it.
         """
         with self._guard(timeout, f"soft reset of the board on {self.port}",
-                         "is boot.py stuck?"):
+                         "is boot.py stuck?", watch_reset=False):
             if run_main:
                 if self.state is not State.FRIENDLY:
                     self._to_friendly(timeout)
@@ -314,7 +410,8 @@ class Repl:
         """
         self._check_open()
         with self._guard(timeout, f"hard reset of the board on {self.port}",
-                         "the board did not restart: check the cable and power"):
+                         "the board did not restart: check the cable and power",
+                         watch_reset=False):
             if has_modem_lines(self._serial):
                 self._link.drain()  # anything pending is from before the reset
                 # NodeMCU: RTS -> EN, DTR -> GPIO0 through two transistors; DTR
@@ -339,7 +436,8 @@ class Repl:
     # -- identity ------------------------------------------------------------------
     def read_banner(self, timeout: float = 10.0) -> str:
         """The banner line, e.g. "MicroPython v1.24.1 on 2024-11-29; ESP module with ESP8266"."""
-        with self._guard(timeout, f"reading the banner of the board on {self.port}"):
+        with self._guard(timeout, f"reading the banner of the board on {self.port}",
+                         watch_reset=False):
             if self.state is not State.FRIENDLY:
                 self._to_friendly(timeout)
             self._link.write(b"\x02")
@@ -363,9 +461,12 @@ class Repl:
     def fs_read(self, path: str) -> bytes:
         return bytes(self._fs("reading", path, self._t.fs_readfile, path))
 
-    def fs_write(self, path: str, data: bytes) -> None:
+    def fs_write(self, path: str, data: bytes,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        """Write ``data`` to ``path``; ``progress(written, len(data))`` after each chunk."""
         timeout = 10.0 + len(data) / 500  # raw-paste of repr'd chunks: ~1-2 kB/s at 115200
-        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout)
+        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout,
+                 progress_callback=progress)
 
     def fs_sha256(self, path: str) -> str | None:
         try:
@@ -383,11 +484,12 @@ class Repl:
         except FileExistsError:
             pass
 
-    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
-        with self._guard(timeout, f"{doing} {path} on the board on {self.port}"):
+    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0, **kwargs):
+        with self._guard(timeout, f"{doing} {path} on the board on {self.port}",
+                         watch_reset=True):
             self._enter_raw()
             try:
-                result = fn(*args)
+                result = fn(*args, **kwargs)
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e
@@ -407,30 +509,48 @@ class Repl:
         if self._closed:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")
 
-    def _guard(self, timeout: float, what: str, hint: str = "") -> _Guard:
+    def _guard(self, timeout: float, what: str, hint: str = "",
+               watch_reset: bool | None = None) -> _Guard:
+        """A deadline for one call; ``watch_reset``: boot text raises BoardResetError
+        (True: code runs or a file moves, no restart expected; False: a reset or an
+        interrupt may be under way; None: as the enclosing call)."""
         self._check_open()
-        return _Guard(self, timeout, what, hint)
+        return _Guard(self, timeout, what, hint, watch_reset)
 
 
 class _Guard:
     """A deadline for one public call. On failure the REPL state is unknown, except that
     a timeout while code runs leaves it running (interrupt() can still stop it)."""
 
-    def __init__(self, repl: Repl, timeout: float, what: str, hint: str) -> None:
+    def __init__(self, repl: Repl, timeout: float, what: str, hint: str,
+                 watch_reset: bool | None = None) -> None:
         self.repl = repl
         self.cm = repl._link.waiting(timeout, what, hint)
+        link = repl._link
+        self.watch = link.watching_reset(link.watch_reset if watch_reset is None else watch_reset)
 
     def __enter__(self):
+        self.watch.__enter__()
         return self.cm.__enter__()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.cm.__exit__(exc_type, exc, tb)
+        self.watch.__exit__(exc_type, exc, tb)
         if exc_type is None or issubclass(exc_type, DeviceError):
             return
         running = (State.RUNNING, State.BOOTING)
         if issubclass(exc_type, BoardTimeoutError) and self.repl.state in running:
             return
         self.repl.state = State.UNKNOWN
+
+
+def _garbled(data: bytes) -> bool:
+    """Bytes that are not REPL text: too many outside printable ASCII and its controls."""
+    if len(data) < 8:
+        return False
+    text = set(range(0x20, 0x7F)) | {0x04, 0x08, 0x09, 0x0A, 0x0D, 0x1B}
+    odd = sum(1 for b in data if b not in text)
+    return odd > GARBAGE_SHARE * len(data)
 
 
 def _text(data: bytes) -> str:

@@ -1,6 +1,6 @@
 """The ESP8266 itself: reset and boot modes, the ROM loader or the firmware, UART0.
 
-Known behaviours modelled (protocols.md §1.6, §2; esptool reset.py; NodeMCU schematic):
+Known behaviours modelled (docs/protocols.md §1.6, §2; esptool reset.py; NodeMCU schematic):
 
 - EN and GPIO0 follow DTR/RTS through the NodeMCU's two transistors: the chip
   is held in reset while RTS is asserted and DTR is not; on the first RTS
@@ -27,7 +27,7 @@ Known behaviours modelled (protocols.md §1.6, §2; esptool reset.py; NodeMCU sc
   print its failure and halt; the watchdog resets it, so the messages repeat
   (every ``BOOT_LOOP_PERIOD`` s) and no REPL ever appears.
 
-Heuristics for the pty, a port without reset lines (documented, protocols.md §6):
+Heuristics for the pty, a port without reset lines (documented, docs/protocols.md §6):
 
 - SYNC while MicroPython runs (or while the ROM loops on a bad image): a real
   board would echo it into the REPL (esptool: "Invalid head of packet
@@ -70,7 +70,7 @@ log = logging.getLogger(__name__)
 ROM_BAUD = 74880  # 115200 * 26 MHz / 40 MHz: the ROM assumes a 40 MHz crystal
 CRASH_REBOOT_DELAY = 1.0  # s from a firmware crash to the watchdog reset (approximate)
 BOOT_LOOP_PERIOD = 1.0  # s between ROM failure reports (watchdog reset period, approximate)
-# esptool's SYNC request on the wire (loader.py sync(); protocols.md §1.4): 46 bytes.
+# esptool's SYNC request on the wire (loader.py sync(); docs/protocols.md §1.4): 46 bytes.
 SYNC_FRAME = bytes.fromhex("c0000824000000000007071220") + b"\x55" * 32 + b"\xc0"
 
 STATES = ("off", "rom", "stub", "micropython", "boot-loop")
@@ -164,6 +164,33 @@ class Esp8266:
             self._halt()
             self._state = "off"
         self.uart.close()
+
+    def power_cut(self) -> None:
+        """The USB cable is pulled (link fault `unplug`): no power, bytes in flight are lost.
+        `power_on()` is the replug. Unlike `power_off()` the UART stays usable."""
+        with self._lock:
+            self._gen += 1
+            self._halt()
+            self._state = "off"
+            self._in_reset = False
+            self._dtr = self._rts = False
+            self._pty_download = False
+            self.uart.purge_to_host()
+            self.uart.purge_to_chip()
+
+    def brownout(self) -> None:
+        """A supply dip (link fault `brownout`): the chip restarts as at power-on (rst cause 1).
+        Nothing happens while it is off or held in reset (EN low).
+
+        The ESP8266 has no brown-out detector of its own: a dip below its power-on
+        threshold is a power-on reset. Shallower dips are also reported with rst cause 2
+        (esp8266/Arduino#1013: "could indicate power supply issues"); which one a given
+        dip gives is UNVERIFIED, the twin always says 1."""
+        with self._lock:
+            if self._state == "off" or self._in_reset:
+                return
+            self._pty_download = False
+            self._boot(cause=1)
 
     def press_reset(self, flash: bool = False) -> None:
         """The board's RST button, optionally with FLASH (GPIO0 to GND) held."""
@@ -288,8 +315,9 @@ class Esp8266:
             with self._lock:
                 if gen != self._gen:
                     return
-                # The watchdog resets the halted ROM (rst cause 4); it fails the same way.
-                self.uart.from_chip(rom_boot_line(4, False))
+                # The watchdog resets the halted ROM (rst cause 4), or the SDK restarts
+                # after a fatal exception (rst cause 2); it fails the same way again.
+                self.uart.from_chip(rom_boot_line(failure.rst_cause, False))
                 self._send_lines(failure.messages)
 
     def _start_interpreter(self, info: FirmwareInfo, cause: int, gen: int) -> None:

@@ -1,4 +1,4 @@
-"""The fault catalogue of the reference bench (shared/reference/bench.md), as wiring changes.
+"""The fault catalogue of the reference bench (docs/bench.md), as wiring changes.
 
 A fault never fakes a reading: it changes the breadboard's wiring (a wire that
 does not conduct, a wire in the wrong hole, a rail that is not bridged, a
@@ -14,14 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hil.chip.esp8266 import FLASH_STRAP, GPIO_OF_LABEL
 from hil.sim.errors import SimUsageError
 
-# GPIO numbers of the reference bench (bench.md "The board"; NodeMCU map from
-# esp8266/Arduino variants/nodemcu/pins_arduino.h).
-GPIO_D5_BUTTON = 14
-GPIO_D2 = 4
-GPIO_D3_STRAP = 0
-GPIO_LED = 2
+# GPIO numbers of the reference bench (docs/bench.md "The board"; labels and
+# straps from hil/chip/esp8266.py).
+GPIO_D5_BUTTON = GPIO_OF_LABEL["D5"]
+GPIO_D2 = GPIO_OF_LABEL["D2"]
+GPIO_D3_STRAP = FLASH_STRAP
+GPIO_LED = GPIO_OF_LABEL["D4"]
 
 
 @dataclass
@@ -35,6 +36,10 @@ class Wiring:
     bridge: bool = True  # the rail's two halves are bridged (a short breadboard)
     # The button: "ok", "dead" (contacts never close), "intermittent" (flickers per read).
     contacts: str = "ok"
+    # `intermittent:RATE`: a worn contact that closes by itself in RATE of the reads
+    # while the button is released (a bounce to 0); pressed, it conducts. None: the
+    # plain fault (pressed reads random, released reads clean).
+    bounce_rate: float | None = None
     rotated: bool = False  # wired across one terminal: rows A and B always joined
     short_to_gnd: set[int] = field(default_factory=set)  # pads shorted to GND at the board
     no_pullup: set[int] = field(default_factory=set)  # pads whose internal pull-up is dead
@@ -127,18 +132,57 @@ class UnknownFaultError(SimUsageError):
         )
 
 
+# Faults that take a parameter, written NAME:VALUE (`intermittent:0.02`).
+RATED = ("intermittent",)
+
+
+class FaultParameterError(SimUsageError):
+    """A fault written NAME:VALUE with a value the fault does not take."""
+
+
+def split_spec(spec: str) -> tuple[str, float | None]:
+    """`intermittent:0.02` -> ("intermittent", 0.02); a plain name -> (name, None).
+
+    Raises FaultParameterError for a value on a fault that takes none, or a
+    rate outside 0..1.
+    """
+    name, sep, raw = spec.partition(":")
+    if not sep:
+        return name, None
+    if name not in RATED:
+        raise FaultParameterError(
+            f"fault {spec!r}: {name} takes no value; only {', '.join(RATED)} takes a rate "
+            f"(e.g. intermittent:0.02)")
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = -1.0
+    if not 0.0 <= rate <= 1.0:
+        raise FaultParameterError(
+            f"fault {spec!r}: the rate must be a number from 0 to 1 (0.02 = 2% of the "
+            f"released reads bounce to 0)")
+    return name, rate
+
+
 def check_names(names: list[str] | tuple[str, ...] | set[str]) -> None:
-    """Raise UnknownFaultError naming every unknown name (and listing the valid ones)."""
-    unknown = [n for n in names if n not in FAULTS]
+    """Raise UnknownFaultError naming every unknown name (and listing the valid ones),
+    FaultParameterError for a bad NAME:VALUE."""
+    unknown = [n for n in names if n.partition(":")[0] not in FAULTS]
     if unknown:
         raise UnknownFaultError(unknown)
+    for n in names:
+        split_spec(n)
 
 
 def wiring_for(names: set[str] | frozenset[str]) -> Wiring:
     """The wiring of the reference bench with the given faults applied (in catalogue order)."""
     check_names(names)
+    specs = dict(split_spec(n) for n in names)
     w = Wiring()
     for name, fault in FAULTS.items():
-        if name in names:
+        if name in specs:
             fault.apply(w)
+            if name == "intermittent" and specs[name] is not None:
+                w.contacts = "worn"
+                w.bounce_rate = specs[name]
     return w

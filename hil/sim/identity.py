@@ -1,6 +1,6 @@
 """The twin's stable identity: MAC address and the efuse words esptool reads.
 
-Known behaviours (esptool ``targets/esp8266.py``; protocols.md §1.5):
+Known behaviours (esptool ``targets/esp8266.py``; docs/protocols.md §1.5):
 
 - esptool reads efuse words at 0x3FF00050 (``mac0``), 0x3FF00054 (``mac1``),
   0x3FF00058, 0x3FF0005C (``mac3``).

@@ -1,6 +1,6 @@
 """The host side of the twin's USB cable: a pty (no modem lines) and an RFC2217 server.
 
-Known behaviours (protocols.md §5, §6; checked with pyserial 3.5, esptool 5.6, mpremote 1.29):
+Known behaviours (docs/protocols.md §5, §6; checked with pyserial 3.5, esptool 5.6, mpremote 1.29):
 
 - pty: every modem ioctl fails with ENOTTY on Linux, so a pty is a board
   *without* the auto-reset circuit. Reading the master gives EIO whenever no
@@ -90,11 +90,15 @@ class PtyPort:
         self._client = False  # a client has the slave open (see _any_client)
         self._last_baud = DEFAULT_BAUD  # the client's baud when its last bytes were read
         self._thread: threading.Thread | None = None
+        self._fd_lock = threading.Lock()
         self.path = ""
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Create the pty (again after `stop()`: a replugged cable is a new /dev/pts/N)."""
+        self._client = False
+        self._last_baud = DEFAULT_BAUD
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         attrs = termios.tcgetattr(self._slave)
@@ -125,15 +129,19 @@ class PtyPort:
             with contextlib.suppress(OSError):
                 if self._link.is_symlink() and os.readlink(self._link) == self.path:
                     self._link.unlink()
-        for fd in (self._master, self._slave, self._inotify, self._wake_r, self._wake_w):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self._master = self._slave = self._inotify = self._wake_r = self._wake_w = -1
+        with self._fd_lock:  # deliver() must never write to a closed (or reused) fd number
+            for fd in (self._master, self._slave, self._inotify, self._wake_r, self._wake_w):
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self._master = self._slave = self._inotify = self._wake_r = self._wake_w = -1
+            self.path = ""
 
     @property
     def client_open(self) -> bool:
         """Whether a client has the pty open (seen through inotify; True if unknown)."""
+        if self._master < 0:
+            return False  # no pty (stopped, or the cable is out)
         return self._inotify < 0 or self._client
 
     # -- HostEndpoint ------------------------------------------------------------------------
@@ -154,15 +162,16 @@ class PtyPort:
         return _SPEEDS.get(speed, DEFAULT_BAUD)
 
     def deliver(self, data: bytes) -> None:
-        if self._master < 0 or not self.client_open:
-            return  # nobody has the port open: the bytes are lost, as on a closed tty
-        try:
-            os.write(self._master, data)
-        except BlockingIOError:
-            pass  # the client does not read: the OS buffer is full, later bytes are lost
-        except OSError as e:
-            if e.errno not in (errno.EIO, errno.EBADF):
-                raise
+        with self._fd_lock:
+            if self._master < 0 or not self.client_open:
+                return  # nobody has the port open: the bytes are lost, as on a closed tty
+            try:
+                os.write(self._master, data)
+            except BlockingIOError:
+                pass  # the client does not read: the OS buffer is full, later bytes are lost
+            except OSError as e:
+                if e.errno not in (errno.EIO, errno.EBADF):
+                    raise
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -347,6 +356,7 @@ class Rfc2217Server:
         self._state_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._stopping = False
+        self._plugged = threading.Event()  # cleared while the cable is out (link fault unplug)
 
     @property
     def url(self) -> str:
@@ -366,6 +376,7 @@ class Rfc2217Server:
     def start(self) -> None:
         self._listener = self._listen(self._port)
         self._port = self._listener.getsockname()[1]  # keep the same port for every client
+        self._plugged.set()
         self.uart.attach(self)
         t = threading.Thread(target=self._accept_loop, name="rfc2217-accept", daemon=True)
         t.start()
@@ -373,9 +384,26 @@ class Rfc2217Server:
 
     def stop(self) -> None:
         self._stopping = True
+        self._plugged.set()  # wake the accept loop if it waits for a replug
         self.uart.detach(self)
+        self._close_sockets()
+        for t in self._threads:
+            t.join(timeout=2.0)
+        self._threads.clear()
+
+    def unplug(self) -> None:
+        """The cable is pulled: the client's connection drops and nobody listens until `plug()`."""
+        self._plugged.clear()
+        self._close_sockets()
+
+    def plug(self) -> None:
+        """The cable is back: the same URL answers again."""
+        self._plugged.set()
+
+    def _close_sockets(self) -> None:
         with self._state_lock:
             listener, client = self._listener, self._client
+            self._listener = None
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
@@ -383,9 +411,6 @@ class Rfc2217Server:
         if client is not None:
             with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
-        for t in self._threads:
-            t.join(timeout=2.0)
-        self._threads.clear()
 
     # -- HostEndpoint ------------------------------------------------------------------------
 
@@ -431,35 +456,47 @@ class Rfc2217Server:
         # One client at a time, as a real port is exclusive: while a client is
         # connected nobody listens, so a second client's open fails at once with
         # "Connection refused" (pyserial: SerialException "Could not open port").
+        # While the cable is out (unplug) nobody listens either.
         while not self._stopping:
-            listener = self._listener
-            if listener is None:
+            self._plugged.wait()
+            if self._stopping:
                 return
+            with self._state_lock:
+                listener = self._listener
+            if listener is None:
+                listener = self._listen_again()
+                if listener is None:
+                    return
+                with self._state_lock:
+                    if not self._plugged.is_set() or self._stopping:
+                        listener.close()
+                        continue
+                    self._listener = listener
             try:
                 conn, _ = listener.accept()
             except OSError:
-                return
+                continue  # closed by unplug() or stop()
             with self._state_lock:
-                self._client = conn
-                self._listener = None
+                if self._listener is listener and self._plugged.is_set():
+                    self._client = conn
+                    self._listener = None
+                else:
+                    conn.close()
+                    continue
             listener.close()
             self._serve(conn)
-            if self._stopping:
-                return
-            deadline = time.monotonic() + 5.0
-            while not self._stopping:
-                try:
-                    new = self._listen(self._port)
-                    break
-                except OSError as e:
-                    if time.monotonic() > deadline:
-                        log.error("rfc2217: cannot listen on port %d again: %s", self._port, e)
-                        return
-                    time.sleep(0.05)  # the port is briefly taken: retry until the deadline
-            else:
-                return
-            with self._state_lock:
-                self._listener = new
+
+    def _listen_again(self) -> socket.socket | None:
+        deadline = time.monotonic() + 5.0
+        while not self._stopping:
+            try:
+                return self._listen(self._port)
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    log.error("rfc2217: cannot listen on port %d again: %s", self._port, e)
+                    return None
+                time.sleep(0.05)  # the port is briefly taken: retry until the deadline
+        return None
 
     def _serve(self, conn: socket.socket) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -4,7 +4,7 @@ Bytes from the UART go in through ``RomLoader.rx``; replies come out through
 ``on_tx``. Nothing here blocks, sleeps or owns a thread: pacing, baud rates on
 the wire and the reset lines belong to the chip model (``hil/sim/chip.py``).
 
-Known behaviours modelled (protocols.md §1; esptool 5.6 ``loader.py``,
+Known behaviours modelled (docs/protocols.md §1; esptool 5.6 ``loader.py``,
 ``targets/esp8266.py``, ``cmds.py``):
 
 - SLIP frames, each with its own leading C0 (``hil/sim/slip.py``).
@@ -16,24 +16,24 @@ Known behaviours modelled (protocols.md §1; esptool 5.6 ``loader.py``,
   ``util.py`` table; byte order inferred, UNVERIFIED).
 - SYNC is answered 8 times: esptool reads one reply and then 7 more.
 - Unknown or unsupported commands: the ROM answers the same opcode with status
-  ``01 05`` (UNVERIFIED on silicon: protocols.md §7 item 1). This is what keeps
+  ``01 05`` (UNVERIFIED on silicon: docs/protocols.md §7 item 1). This is what keeps
   esptool fast at connect, where it sends GET_SECURITY_INFO twice and
   tolerates a failure. The stub answers ``FF 00`` ("Command not implemented").
 - ROM flashing erases every sector covered by ``n_blocks * block_size`` at
   FLASH_BEGIN (a simplification of the ROM's erase-size quirk that esptool
-  pre-distorts; protocols.md §1.8). FLASH_BEGIN(0, 0) just attaches the flash.
+  pre-distorts; docs/protocols.md §1.8). FLASH_BEGIN(0, 0) just attaches the flash.
 - The stub is "running" once MEM_END jumps into code uploaded with MEM_DATA: it
   then says ``OHAI``. Its contents are not checked (the twin cannot run Xtensa code).
 - FLASH_END / FLASH_DEFL_END: 0 = reboot, 1 = run user code (ROM) or stay (stub)
-  (esptool ``flash_finish``: ``pkt = int(not reboot)``; protocols.md §1.6). A
+  (esptool ``flash_finish``: ``pkt = int(not reboot)``; docs/protocols.md §1.6). A
   reboot leaves the strapping pins as they were latched, so the chip comes back
   in the ROM loader; RUN_USER_CODE (stub) and FLASH_END(1) (ROM) boot the
   firmware through ``on_run_user_code``.
 - CHANGE_BAUDRATE: the reply goes out at the old rate, then ``on_baud(new)``.
 - READ_FLASH: ``block_size`` frames, at most ``max_unacked`` of them ahead of the
-  host's 4-byte acks, then a 16-byte MD5 frame (protocols.md §1.10).
+  host's 4-byte acks, then a 16-byte MD5 frame (docs/protocols.md §1.10).
 - SPI0 "user command" registers answer RDID (0x9F) and SFDP (0x5A) like a
-  Winbond W25Q32 (4 MiB) so esptool detects the flash size (protocols.md §1.9).
+  Winbond W25Q32 (4 MiB) so esptool detects the flash size (docs/protocols.md §1.9).
 """
 
 from __future__ import annotations

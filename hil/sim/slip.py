@@ -1,6 +1,6 @@
 """SLIP framing as esptool speaks it (RFC 1055 bytes; esptool ``loader.py``).
 
-Known behaviours (protocols.md §1.1):
+Known behaviours (docs/protocols.md §1.1):
 
 - Every frame is ``C0 <escaped payload> C0``; esptool's reader needs a *fresh*
   leading ``C0`` for every frame, so back-to-back frames are ``... C0 C0 ...``.

@@ -28,7 +28,9 @@ from hil.sim.faults import check_names
 from hil.sim.flash import Flash
 from hil.sim.identity import Identity
 from hil.sim.image import new_board_flash
+from hil.sim.link import LinkFaults, parse_spec
 from hil.sim.ports import PtyPort, Rfc2217Server
+from hil.sim.statelock import StateLock
 from hil.sim.uart import DEFAULT_BAUD
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,13 @@ class Twin:
         port: int = 0,
         control_port: int = 0,
         micropython: str | None = None,
+        link_faults: tuple[str, ...] | list[str] = (),
+        link_seed: int | None = None,
+        control_token: str | None = None,
     ) -> None:
         check_names(list(faults))
+        for spec in link_faults:
+            parse_spec(spec)  # a bad KIND:RATE is a usage error before anything starts
         self.state_dir = Path(state_dir)
         self._faults = list(faults)
         self._erased = erased
@@ -64,6 +71,10 @@ class Twin:
         self._port = port
         self._control_port = control_port
         self._micropython = micropython
+        self._link_specs = list(link_faults)
+        self._link_seed = link_seed
+        self._control_token = control_token
+        self.link_faults: LinkFaults | None = None
         self._flash: Flash | None = None
         self.breadboard: Breadboard | None = None
         self.chip: Esp8266 | None = None
@@ -71,6 +82,7 @@ class Twin:
         self._rfc: Rfc2217Server | None = None
         self._control: ControlServer | None = None
         self._running = False
+        self._state_lock: StateLock | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -87,6 +99,7 @@ class Twin:
 
     def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._state_lock = StateLock(self.state_dir).acquire()  # SimBusyError names the holder
         flash_path = self.state_dir / "flash.bin"
         new_board = not flash_path.exists()
         self._flash = Flash(flash_path)
@@ -110,13 +123,44 @@ class Twin:
             self.chip.uart, on_lines=self.chip.set_lines, host=self._host, port=self._port
         )
         self._rfc.start()
-        self._control = ControlServer(self, self._host, self._control_port)
+        self._control = ControlServer(self, self._host, self._control_port, token=self._control_token)
         self._control.start()
+        self.link_faults = LinkFaults(
+            self._link_specs,
+            on_unplug=self._unplug,
+            on_replug=self._replug,
+            on_brownout=self.chip.brownout,
+            seed=self._link_seed,
+        )
+        self.chip.uart.link = self.link_faults
         self.chip.power_on()
+        self.link_faults.start()
+
+    def _unplug(self) -> None:
+        """Link fault `unplug`: the ports vanish and the board loses power (USB-powered)."""
+        log.info("link fault: the USB cable is pulled")
+        chip, pty, rfc = self.chip, self._pty, self._rfc
+        if chip is None or pty is None or rfc is None:
+            return
+        chip.power_cut()
+        rfc.unplug()
+        pty.stop()
+
+    def _replug(self) -> None:
+        log.info("link fault: the USB cable is plugged back")
+        chip, pty, rfc = self.chip, self._pty, self._rfc
+        if chip is None or pty is None or rfc is None:
+            return
+        pty.start()
+        rfc.plug()
+        chip.power_on()
 
     def stop(self) -> None:
         """Power off and release everything (idempotent; safe after a failed start)."""
         self._running = False
+        if self.link_faults is not None:
+            with contextlib.suppress(Exception):
+                self.link_faults.stop()
         for part in (self._control, self._rfc, self._pty):
             if part is not None:
                 with contextlib.suppress(Exception):
@@ -127,7 +171,11 @@ class Twin:
         if self._flash is not None:
             with contextlib.suppress(Exception):
                 self._flash.close()
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self._control = self._rfc = self._pty = None
+        self.link_faults = None
         self.chip = None
         self._flash = None
 
@@ -159,6 +207,11 @@ class Twin:
     def control_url(self) -> str:
         return self._need(self._control, "control_url").url
 
+    @property
+    def control_token(self) -> str | None:
+        """The token clients send as `Authorization: Bearer TOKEN` (None on loopback: not needed)."""
+        return self._need(self._control, "control_token").token
+
     def _need(self, part: Any, what: str) -> Any:
         if part is None:
             raise SimStateError(f"Twin.{what}: the twin is not running (call start() first)")
@@ -184,6 +237,22 @@ class Twin:
     def set_faults(self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()) -> list[str]:
         return self._board().set_faults(list(set), list(clear))
 
+    def set_link_faults(
+        self, set: list[str] | tuple[str, ...] = (), clear: list[str] | tuple[str, ...] = ()
+    ) -> list[str]:
+        """Switch link faults (`set`: KIND:RATE, `clear`: kinds); returns the active ones."""
+        lf = self.link_faults
+        if lf is None:
+            raise SimStateError("Twin.set_link_faults(): the twin is not running (call start() first)")
+        return lf.set(list(set), list(clear))
+
+    def link_state(self) -> dict[str, Any]:
+        """The `link` key of `state()`: active faults, plugged, counts of hits."""
+        lf = self.link_faults
+        if lf is None:
+            raise SimStateError("Twin.link_state(): the twin is not running (call start() first)")
+        return lf.describe()
+
     def reset(self, flash: bool = False) -> None:
         """The RST button (with FLASH held if `flash`)."""
         chip = self.chip
@@ -191,15 +260,22 @@ class Twin:
             raise SimStateError("Twin.reset(): the twin is not running (call start() first)")
         chip.press_reset(flash)
 
-    def led_history(self) -> list[dict[str, object]]:
-        return self._board().led_history()
+    def led_history(self, since: float | None = None) -> list[dict[str, object]]:
+        """LED level changes (`since`: only those after that monotonic time)."""
+        return self._board().led_history(since)
 
-    def state(self) -> dict[str, Any]:
+    def wait_change(self, version: int, timeout: float) -> int:
+        """Block until the breadboard changes after `version` or `timeout` s pass (see Breadboard)."""
+        return self._board().wait_change(version, timeout)
+
+    def state(self, history: bool = True) -> dict[str, Any]:
+        """GET /state; `history=False` leaves `led_history` empty (the live page asks often)."""
         bb, chip = self._board(), self.chip
-        doc: dict[str, Any] = dict(bb.state())
+        doc: dict[str, Any] = dict(bb.state(history))
         if chip is not None:
             doc.update(chip.describe())
-        doc["pty"] = self._pty.path if self._pty else None
+        doc["pty"] = (self._pty.path or None) if self._pty else None
+        doc["link"] = self.link_faults.describe() if self.link_faults else None
         doc["url"] = self._rfc.url if self._rfc else None
         doc["client"] = {
             "pty": bool(self._pty and self._pty.client_open),

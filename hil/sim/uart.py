@@ -14,6 +14,8 @@ Known behaviours modelled:
 - The chip's baud changes (ROM boot text -> firmware at 115200, stub
   CHANGE_BAUDRATE) take effect after the bytes already queued at the old
   rate have left, as the reply to CHANGE_BAUDRATE goes out at the old rate.
+- Link faults (hil/sim/link.py) hit bytes on the wire, before the receiver
+  decodes them: a flipped or lost byte, both directions.
 - The host side of each endpoint (pty termios, RFC2217 SET_BAUDRATE) is read
   per chunk, so a client that switches baud is followed at once.
 """
@@ -24,7 +26,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from hil.sim.link import LinkFaults
 
 DEFAULT_BAUD = 115200
 BITS_PER_BYTE = 10  # start + 8 data + stop
@@ -191,6 +196,8 @@ class Uart:
         like an operator watching the host tool; returning True drops them."""
         self._chip_rx = chip_rx
         self._watch_host = watch_host
+        # Noise on the wire (hil/sim/link.py): garbled or dropped bytes, both directions.
+        self.link: LinkFaults | None = None
         self._chip_baud = baud
         self._endpoints: list[HostEndpoint] = []
         self._lock = threading.Lock()
@@ -251,6 +258,8 @@ class Uart:
 
     def _deliver_to_host(self, data: bytes, baud: int, tag: str) -> None:
         chip = self._chip_baud
+        if self.link is not None:
+            data = self.link.corrupt(data, "tx")
         with self._lock:
             endpoints = list(self._endpoints)
         for ep in endpoints:
@@ -259,4 +268,6 @@ class Uart:
     def _deliver_to_chip(self, data: bytes, baud: int, source: str) -> None:
         if self._watch_host is not None and self._watch_host(data, source):
             return
+        if self.link is not None:
+            data = self.link.corrupt(data, "rx")
         self._chip_rx(garble(data, baud, self._chip_baud), source)

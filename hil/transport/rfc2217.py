@@ -5,7 +5,7 @@ parity, stop bits and flow control, and waits for every ack (at least 50 ms),
 on *any* setting change, including ``timeout``, which the server never needs
 to know. esptool changes ``timeout`` around most commands: 188 full
 renegotiations in one write-flash, 25 s instead of under 1 s on a pty
-(protocols.md 5.1). Skipping the unchanged ones keeps the wire protocol
+(docs/protocols.md §5.1). Skipping the unchanged ones keeps the wire protocol
 identical for every change that matters.
 """
 

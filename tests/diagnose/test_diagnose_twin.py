@@ -2,7 +2,7 @@
 
 The twin runs the real MicroPython unix port behind a real pty / RFC2217
 socket; the diagnosis talks to it through hil.repl (mpremote's transport),
-exactly as to a board. Verdicts must match bench.md's "unattended verdict"
+exactly as to a board. Verdicts must match docs/bench.md's "unattended verdict"
 column: the fault, or `ambiguous` with exactly the named pair.
 """
 
@@ -34,7 +34,7 @@ _SCRIPT = Path(sys.executable).with_name("hil")
 HIL = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hil.cli"]
 PAIR_ROTATED = ["button-rotated", "short-to-gnd"]
 PAIR_RAIL = ["broken-wire-rail-gnd", "split-rail"]
-# bench.md, "The fault catalogue": fault -> (unattended verdict, candidates)
+# docs/bench.md, "The fault catalogue": fault -> (unattended verdict, candidates)
 UNATTENDED = {
     "ok": ("ok", []),
     "dead-button": ("dead-button", []),
@@ -72,7 +72,7 @@ def test_auto_json_gives_the_catalogue_verdict(fault: str, twins, tmp_path: Path
         assert out["next_step"]
     assert svg.exists() and out["picture"] == str(svg)
     landing = {"wrong-pin": "D2", "strap-pin": "D3"}.get(fault)
-    if landing:  # "exact, naming D2" (bench.md): the repair and the evidence name the pin
+    if landing:  # "exact, naming D2" (docs/bench.md): the repair and the evidence name the pin
         assert f"Move W1 from {landing}" in out["repair"]
         assert any(f"dropped: {landing}" in s["reading"] for s in out["evidence"])
     assert twin.state()["shorts"] == []  # the probes never fought a pin

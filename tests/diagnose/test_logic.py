@@ -1,4 +1,4 @@
-"""decide(): one row per catalogue fault (bench.md), ambiguous pairs, noisy and partial inputs."""
+"""decide(): one row per catalogue fault (docs/bench.md), ambiguous pairs, noisy and partial inputs."""
 
 from __future__ import annotations
 

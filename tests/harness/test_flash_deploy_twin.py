@@ -124,7 +124,10 @@ def test_old_firmware_without_raw_paste(fresh_twin, tmp_path: Path) -> None:
     flash_firmware(fresh_twin.pty, twin_image(tmp_path, "v1.10"))
     with Repl(fresh_twin.pty) as r:
         assert r.version() == "v1.10"
-        assert r.exec("print('classic')") == "classic\n"
+        assert r.exec("print('classic')") == "classic\n"  # short code: plain raw REPL anyway
+        # longer code tries raw-paste first (hil/repl/repl.py SHORT_CODE)
+        assert r.exec("x = 'a long enough line to need raw-paste on a board that has it'\n"
+                      "print('classic', len(x))") == "classic 59\n"
         assert r._t.use_raw_paste is False  # the fallback really happened
         app = tmp_path / "app"
         app.mkdir()
@@ -144,3 +147,19 @@ def test_flashing_a_held_port_is_board_busy(fresh_twin, tmp_path: Path) -> None:
         with pytest.raises(PortBusyError, match="board busy"):
             flash_firmware(fresh_twin.pty, img, mode="always")
         assert r.version() == "v1.24.1"  # the session was not disturbed, nothing written
+
+
+def test_an_interrupted_esptool_session_leaves_the_board_out_of_the_loader(
+        fresh_twin, tmp_path: Path) -> None:
+    """Ctrl-C in the middle of a write over RFC2217 (reset lines): the board is reset after."""
+    img = twin_image(tmp_path, "v1.24.1")
+
+    def ctrl_c(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    boots = fresh_twin.state()["boot_count"]
+    with pytest.raises(KeyboardInterrupt):
+        flash_firmware(fresh_twin.url, img, mode="always", progress=ctrl_c)
+    state = fresh_twin.state()
+    assert state["boot"] not in ("rom", "stub"), state["boot"]
+    assert state["boot_count"] > boots

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from hil.errors import BoardTimeoutError, DeviceError, PortBusyError, PortGoneError
+from hil.errors import (
+    BoardTimeoutError,
+    DeviceError,
+    LineSpeedError,
+    PortBusyError,
+    PortGoneError,
+)
 from hil.repl import DeviceFileNotFoundError, Repl, State
 from hil.transport import open_port
 
@@ -176,3 +182,11 @@ def test_wait_for_main_py_after_reset(repl: Repl) -> None:
         repl.wait(10)
     assert e.value.exc_name == "ZeroDivisionError" and "main.py" in e.value.traceback
     assert repl.exec("print('usable')") == "usable\n"
+
+
+@pytest.mark.twin(erased=True)
+def test_a_boot_looping_board_is_garbage_on_the_line_not_a_main_py_problem(twin) -> None:
+    """No firmware: the ROM's 74880-baud messages in a loop; the error says so, not kbd_intr."""
+    with Repl(twin.url) as r, pytest.raises(LineSpeedError, match="boot-loops") as e:
+        r.ensure_friendly_idle()
+    assert "kbd_intr" not in str(e.value)

@@ -73,7 +73,7 @@ def test_jumper_to_far_rail_with_split_rail_does_not_ground() -> None:
 
 def test_push_pull_high_against_pressed_button_is_a_recorded_short() -> None:
     bb = bench()
-    bb.configure(D6, "out", False, 1)  # the mistake bench.md warns about
+    bb.configure(D6, "out", False, 1)  # the mistake docs/bench.md warns about
     assert bb.state()["shorts"] == []
     bb.press(True)
     assert bb.read(D6) == 0

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts MicroPython / tool processes
+
 ROOT = Path(__file__).resolve().parents[2]
 MAIN_PY = ROOT / "firmware" / "main.py"
 BIN = Path(sys.executable).parent

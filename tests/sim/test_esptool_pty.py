@@ -31,7 +31,7 @@ from hil.sim.image import make_image
 from hil.sim.rom import RomLoader
 
 ESPTOOL = [sys.executable, "-m", "esptool"]
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 TIMEOUT = 90.0
 
 

@@ -1,4 +1,4 @@
-"""Every fault of the catalogue (shared/reference/bench.md) changes the pin readings exactly
+"""Every fault of the catalogue (docs/bench.md) changes the pin readings exactly
 as the table says, read by machine.Pin code on the twin over a real RFC2217 connection
 (mpremote's SerialTransport), with the button pressed through the Twin API."""
 
@@ -175,7 +175,7 @@ def test_pulling_w1_tells_button_rotated_from_short_to_gnd(
     bench: tuple[Any, Board], fault: str, with_w1_out: list[int]
 ) -> None:
     """The guided step "pull W1 out of the board": the short through the button goes
-    away with W1, a short at the board stays (bench.md, the fault catalogue)."""
+    away with W1, a short at the board stays (docs/bench.md, the fault catalogue)."""
     import json
     import urllib.request
 

@@ -2,7 +2,7 @@
 
 Each test talks to a Twin (real `micropython` unix port inside) through pyserial on the
 pty, exactly as a terminal program would; expected bytes come from
-shared/reference/protocols.md §2-§4 and MicroPython's pyexec.c/readline.c.
+docs/protocols.md §2-§4 and MicroPython's pyexec.c/readline.c.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import serial
+
+pytestmark = pytest.mark.slow  # starts MicroPython / tool processes
 
 BANNER = b'MicroPython v1.24.1 on 2024-11-29; ESP module with ESP8266\r\nType "help()" for more information.\r\n'
 BLINK_MAIN = (Path(__file__).resolve().parents[2] / "firmware" / "main.py").read_text()

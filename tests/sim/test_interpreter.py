@@ -15,6 +15,8 @@ from hil.sim.flash import Flash
 from hil.sim.image import FirmwareInfo
 from hil.sim.interpreter import RX_CAPACITY, MicroPythonProcess
 
+pytestmark = pytest.mark.slow  # starts MicroPython / tool processes
+
 
 class Chip:
     """What the chip gives the interpreter: a UART sink and an exit callback."""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import serial
 
-pytestmark = pytest.mark.twin(erased=True)
+pytestmark = [pytest.mark.slow, pytest.mark.twin(erased=True)]
 
 ESPTOOL = [sys.executable, "-m", "esptool", "--chip", "esp8266"]
 

@@ -1,4 +1,4 @@
-"""RomLoader against byte streams recorded from real ESP8266s (protocols.md §1.2, §1.4).
+"""RomLoader against byte streams recorded from real ESP8266s (docs/protocols.md §1.2, §1.4).
 
 Sans-IO: bytes in, bytes out, no port. The end-to-end behaviour with esptool is
 in test_esptool_pty.py / test_esptool_rfc2217.py.
@@ -40,7 +40,7 @@ def test_read_reg_reply_has_value_and_two_status_bytes(rom: tuple[RomLoader, lis
 
 def test_efuses_give_the_documented_mac(rom: tuple[RomLoader, list[bytes]]) -> None:
     loader, _ = rom
-    # protocols.md §1.5 (RUN): mac0=0x120000AB, mac1=0xCDEF -> 18:fe:34:cd:ef:12
+    # docs/protocols.md §1.5 (RUN): mac0=0x120000AB, mac1=0xCDEF -> 18:fe:34:cd:ef:12
     assert loader.identity.mac_str == "18:fe:34:cd:ef:12"
     assert loader.read_reg(0x3FF00050) == 0x120000AB
     assert loader.read_reg(0x40001000) == 0xFFF0C101

@@ -20,6 +20,8 @@ def flash_file():
 class FlashBdev:
     # Extended block protocol (readblocks/writeblocks with offset, ioctl 4/5/6),
     # as flashbdev.py implements it over esp.flash_read/flash_write/flash_erase.
+    # Allocation-free, as flashbdev.py is: a soft reset closes open files from
+    # the GC's finalisers (startup.py), which run with the heap locked.
     def __init__(self, f, start, end):
         self._f = f
         self.start = start
@@ -44,8 +46,10 @@ class FlashBdev:
             return SEC_SIZE
         if op == 6:  # MP_BLOCKDEV_IOCTL_BLOCK_ERASE
             self._f.seek(self.start + arg * SEC_SIZE)
-            for _ in range(SEC_SIZE // _CHUNK):
+            i = SEC_SIZE // _CHUNK
+            while i:  # no range(): it would allocate
                 self._f.write(_ERASED)
+                i -= 1
             return 0
         return 0
 

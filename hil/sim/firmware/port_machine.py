@@ -1,7 +1,7 @@
 # Runs INSIDE the twin's MicroPython process: the ESP8266 port's `machine` module.
 #
 # Sources: ports/esp8266/machine_pin.c, modmachine.c, machine_rtc.c,
-# esp_mphal.h; shared/reference/protocols.md §4. Every pad access goes over the
+# esp_mphal.h; docs/protocols.md §4. Every pad access goes over the
 # pin bus to the host's breadboard (`cfg`, `w`, `r`), so the bench decides what
 # a pad reads.
 import hal
@@ -126,6 +126,7 @@ class Pin:
             self._irq_last = int(hal.call(b"r %d\n" % self._id))
             if self not in sched.irq_pins:
                 sched.irq_pins.append(self)
+            sched.arm()
         elif self in sched.irq_pins:
             sched.irq_pins.remove(self)
         if self._irq_obj is None:
@@ -194,6 +195,7 @@ class Timer:
         self._cb = callback
         self._due = _t.ticks_add(_t.ticks_ms(), self._period)
         sched.timers.append(self)
+        sched.arm()
 
     def deinit(self):
         if self in sched.timers:
