@@ -319,7 +319,7 @@ class Repl:
         Waits up to ``timeout`` for the first byte; a quiet board is ``(b"",
         True)``, not an error (the caller decides what silence means). Reads
         no further than the end of the code's stdout (the raw REPL's first
-        0x04, protocols.md §3): that and its stderr stay for wait().
+        0x04, docs/protocols.md §3.2): that and its stderr stay for wait().
         """
         if self.state is not State.RUNNING:
             raise ProtocolError(f"read_output on {self.port}: nothing was started (state "
