@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,10 @@ import esptool
 import serial
 import serial.rfc2217 as rfc
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import Row, print_table, ratio_row
 from hil.sim.image import make_image
 from hil.sim.twin import Twin
 
@@ -161,6 +166,39 @@ def enter_bootloader(twin: Twin, timeout: float = 5.0) -> None:
         time.sleep(0.02)
 
 
+def measure(baud: int = 115200, size: int = 0x40000, runs: int = 1) -> list[Row]:
+    """The same write over RFC2217 and over the pty; one reconfigure, twin vs reference."""
+    with tempfile.TemporaryDirectory() as d:
+        image = Path(d) / "firmware.bin"
+        image.write_bytes(make_image("1.22.2", irom_size=size))
+        with Twin(Path(d) / "state", erased=True) as twin:
+            samples = []
+            for _ in range(runs):
+                enter_bootloader(twin)
+                t_rfc, n, waits = run_esptool(twin.url, baud, image)
+                enter_bootloader(twin)
+                t_pty, _, _ = run_esptool(twin.pty, baud, image)
+                samples.append((t_rfc, t_pty, n, waits))
+            ref_ms = reconfigure_ms(minimal_rfc2217_server())
+            twin_ms = reconfigure_ms(twin.url)
+    rfc_t = [s[0] for s in samples]
+    pty_t = [s[1] for s in samples]
+    # What RFC2217 costs beyond the pty, less pyserial's own acknowledgement waits:
+    # the twin's share. Goal: within 10% of the pty.
+    net = [s[0] - s[3] for s in samples]
+    return [
+        ratio_row("esptool write-flash over RFC2217, less pyserial's waits, vs pty", net, pty_t,
+                  goal=1.1, labels=("rfc2217 - client waits", "pty"),
+                  note=f"{size // 1024} kB irom at {baud} baud; RFC2217 as measured "
+                       f"{statistics.median(rfc_t):.1f} s, of which "
+                       f"{statistics.median([s[3] for s in samples]):.1f} s in "
+                       f"{samples[0][2]} client-side acknowledgement waits"),
+        ratio_row("one RFC2217 reconfigure, twin vs pyserial's PortManager", [twin_ms / 1000],
+                  [ref_ms / 1000], goal=1.1, labels=("twin", "reference"),
+                  note="the reference answers at once; the difference is what the twin adds"),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
@@ -170,29 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=lambda s: int(s, 0), default=0x40000, help="irom0 size of the image")
     ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args(argv)
-
-    with tempfile.TemporaryDirectory() as d:
-        image = Path(d) / "firmware.bin"
-        image.write_bytes(make_image("1.22.2", irom_size=args.size))
-        print(f"image {image.stat().st_size} bytes, baud {args.baud}, {args.runs} run(s) each")
-        with Twin(Path(d) / "state", erased=True) as twin:
-            rows = []
-            for _ in range(args.runs):
-                enter_bootloader(twin)
-                t_rfc, n, waits = run_esptool(twin.url, args.baud, image)
-                enter_bootloader(twin)
-                t_pty, _, _ = run_esptool(twin.pty, args.baud, image)
-                rows.append((t_rfc, t_pty, n, waits))
-
-            ref_ms = reconfigure_ms(minimal_rfc2217_server())
-            twin_ms = reconfigure_ms(twin.url)
-
-    print(f"{'rfc2217 s':>10} {'pty s':>8} {'diff s':>8} {'reconf+acks':>12} {'in them s':>10}")
-    for t_rfc, t_pty, n, waits in rows:
-        print(f"{t_rfc:10.2f} {t_pty:8.2f} {t_rfc - t_pty:8.2f} {n:12d} {waits:10.2f}")
-    print(f"one port reconfigure: {twin_ms:.1f} ms against the twin, {ref_ms:.1f} ms against "
-          f"pyserial's own PortManager on loop:// (the client-side floor); "
-          f"twin adds {twin_ms - ref_ms:+.1f} ms per reconfigure")
+    print_table(measure(args.baud, args.size, args.runs))
     return 0
 
 

@@ -7,19 +7,23 @@ Goals (shown, not asserted):
 - one raw-REPL round trip (exec of `print(1)`) is dominated by the UART at
   115200 baud, as on a board: well under 50 ms;
 - a button press through the Python API is seen by the next pin read;
-- the twin (host process side + interpreter process) stays under 100 MB RSS.
+- (memory: bench/suite_time.py measures the twin's peak RSS during the suite).
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import statistics
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import serial
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import Row, print_table, ratio_row
 from hil.sim.twin import Twin
 
 
@@ -33,18 +37,7 @@ def _read_until(port: serial.Serial, marker: bytes, timeout: float) -> bytes:
     return buf
 
 
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=20)
-    args = ap.parse_args()
+def measure(runs: int = 20) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()
         twin = Twin(tmp).start()
@@ -56,34 +49,39 @@ def main() -> None:
             port.write(b"\r\x01")
             _read_until(port, b"raw REPL; CTRL-B to exit\r\n>", 5)
             trips = []
-            for _ in range(args.runs):
+            for _ in range(runs):
                 t = time.monotonic()
                 port.write(b"print(1)\x04")
                 _read_until(port, b"\x04\x04>", 5)
                 trips.append(time.monotonic() - t)
-            press = []
+            seen = True
             for i in range(5):
                 twin.press(i % 2 == 0)
-                t = time.monotonic()
-                port.write(b"import machine;print(machine.Pin(14,machine.Pin.IN,machine.Pin.PULL_UP).value())\x04")
+                port.write(b"import machine;print(machine.Pin(14,machine.Pin.IN,"
+                           b"machine.Pin.PULL_UP).value())\x04")
                 out = _read_until(port, b"\x04\x04>", 5)
-                press.append((time.monotonic() - t, out))
+                seen &= (b"0" in out) == (i % 2 == 0)
             port.close()
-            print(f"twin start to first prompt : {boot * 1000:7.1f} ms   (goal < 1000 ms)")
-            print(f"raw REPL exec round trip   : median {statistics.median(trips) * 1000:6.1f} ms, "
-                  f"max {max(trips) * 1000:6.1f} ms over {args.runs}   (goal < 50 ms)")
-            seen = all((b"0" in out) == (i % 2 == 0) for i, (_, out) in enumerate(press))
-            print(f"press seen by the next read: {'yes' if seen else 'NO'}")
-            host_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            chip = twin.chip
-            interp = getattr(chip, "_interp", None) or getattr(chip, "interpreter", None)
-            pid = getattr(interp, "pid", None)
-            line = f"host process peak RSS     : {host_mb:7.1f} MB"
-            if pid:
-                line += f"; interpreter RSS {_rss_mb(pid):6.1f} MB"
-            print(line + "   (goal < 100 MB together)")
+            if not seen:
+                raise RuntimeError("a press through the Python API was not seen by the next read")
         finally:
             twin.stop()
+    # The floor of a round trip: the bytes of `print(1)` + Ctrl-D out, "OK1\r\n" and the
+    # two Ctrl-Ds and the prompt back, at 10 bits a byte and 115200 baud.
+    floor = (9 + 8) * 10 / 115200
+    return [
+        Row("twin start to first prompt", round(boot, 3), 1.0, "lower", {"start": [boot]},
+            note="seconds, not a ratio (a board boots in about 0.5 s)"),
+        ratio_row("twin raw REPL round trip vs UART floor", trips, [floor], goal=1.5,
+                  labels=("twin", "floor"), note="print(1) over the twin's RFC2217 URL"),
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    args = ap.parse_args()
+    print_table(measure(args.runs))
 
 
 if __name__ == "__main__":

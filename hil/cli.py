@@ -19,6 +19,10 @@ from hil.errors import BenchError, HilError
 SUBCOMMANDS = (
     "hil.sim.cli",
     "hil.diagnose.cli",
+    "hil.transport.cli",
+    "hil.flash.cli",
+    "hil.deploy.cli",
+    "hil.nightly.cli",
 )
 
 EXIT_OK = exitcodes.OK

@@ -119,3 +119,7 @@ class BenchProfileError(BenchError):
 
 class BoardStateError(BenchError):
     """The board is in a state the call cannot work from (names call and state)."""
+
+
+class BoardLockedError(PortBusyError):
+    """Another nightly job holds the board's lock (ci/nightly): names the holder."""

@@ -18,6 +18,8 @@ MicroPython or tool processes through fixtures of their own say
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ TWIN_FIXTURES = frozenset({"twin", "module_twin", "fresh_twin", "twins"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Suite runs these tests start (subprocesses) leave their artifacts in a temporary
+    # folder, not in the checkout's ./hil-artifacts (fixtures/artifacts.py).
+    os.environ.setdefault("HIL_ARTIFACTS", tempfile.mkdtemp(prefix="hil-artifacts-"))
     config.addinivalue_line("markers", "twin(**kwargs): keyword arguments for the `twin` fixture's Twin")
 
 

@@ -40,9 +40,10 @@ from esptool.reset import HardReset
 from esptool.util import FatalError
 
 from hil.errors import FlashError, HilError, ImageError, WrongChipError
+from hil.flash.board_check import running_image_mac
 from hil.flash.esptool_log import CapturingLog, Progress, quiet_esptool
 from hil.flash.image_check import ImageInfo, check_image, pad4
-from hil.transport import has_modem_lines, open_port
+from hil.transport import gone_error, has_modem_lines, open_port, shared_port
 
 MODES = ("auto", "always", "never")
 FIRMWARE_OFFSET = 0x0  # MicroPython's ESP8266 image is written at 0 (its docs, esptool line)
@@ -62,9 +63,13 @@ class FlashResult:
 
 
 def flash_firmware(port: str, image: str | Path, *, mode: str = "auto",
-                   flash_baud: int = DEFAULT_FLASH_BAUD,
+                   flash_baud: int = DEFAULT_FLASH_BAUD, repl_baud: int = 115200,
                    progress: Callable[[int, int], None] | None = None) -> FlashResult:
     """Make the board run ``image``: ``auto`` writes only if the flash differs.
+
+    ``auto`` asks a running MicroPython first (at ``repl_baud``, the REPL's
+    rate): a board that already holds the image is left as it is, untouched by
+    the loader. Anything it cannot confirm goes through esptool.
 
     The data moves at ``flash_baud``; if anything fails once the stub runs at
     that rate, the session is redone once at 115200 and the result's notes say so.
@@ -73,6 +78,14 @@ def flash_firmware(port: str, image: str | Path, *, mode: str = "auto",
         raise FlashError(f"flash mode {mode!r}: use one of {', '.join(MODES)}")
     info = check_image(image)  # before anything touches the board
     data = pad4(info.path.read_bytes())
+    if mode == "auto":
+        # The common case first: a board already running the image says so at its
+        # REPL, without the loader's reset and stub upload (hil/flash/board_check.py).
+        mac = running_image_mac(port, data, repl_baud)
+        if mac is not None:
+            return FlashResult(False, "ESP8266", mac, info,
+                               f"the flash already holds {info.path.name} (hashed by the "
+                               f"board's MicroPython)")
     fast = [False]  # set once the stub runs at flash_baud: a failure after it may be the baud
     try:
         return _session(port, info, data, mode, flash_baud, progress, fast)
@@ -142,6 +155,8 @@ def _connected(port: str, log: CapturingLog) -> Iterator[object]:
         connect_mode = "default-reset" if lines else "no-reset"
         try:
             esp = detect_chip(ser, ROM_BAUD, connect_mode=connect_mode)
+        except OSError as e:  # pyserial's SerialException too: the port failed under esptool
+            raise gone_error(port, e, "connecting to the bootloader") from e
         except FatalError as e:
             raise FlashError(
                 f"connecting to the bootloader on {port}: {e}; is it an ESP8266 board, powered, "
@@ -181,6 +196,8 @@ def _run(log: CapturingLog, port: str, doing: str, fn, *args, **kwargs):
         raise FlashError(f"{doing} on {port}: {e}; the board may need a reset and another "
                          f"try.{_tail(log)}") from e
     except OSError as e:
+        if shared_port(e):
+            raise gone_error(port, e, doing) from e
         raise FlashError(f"{doing} on {port}: the port failed ({e}); was the board "
                          f"unplugged?{_tail(log)}") from e
 

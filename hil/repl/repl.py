@@ -26,6 +26,7 @@ import errno
 import random
 import re
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from mpremote.transport import TransportError, TransportExecError
@@ -48,6 +49,14 @@ PROMPT = b">>> "
 BOOT_QUIET = 1.5  # s of silence after a reset that means "main.py runs, silently"
 RESET_PULSE = 0.1  # s EN held low; esptool's HardReset uses the same (esptool/reset.py)
 INTERRUPT_ROUND = 1.0  # s to wait for a Ctrl-C to take before sending another
+# Code up to this size goes out in the plain raw REPL (code, Ctrl-D, "OK") in one
+# round trip; longer code uses raw-paste, whose flow control keeps a long paste
+# from overrunning the board's input buffers (docs/protocols.md §3.2, §3.3).
+# 64 bytes fit the ESP8266 UART's 128-byte receive FIFO alone (ESP8266 Technical
+# Reference, UART), before the port's stdin ring buffer. mpremote's plain path
+# sleeps 10 ms per write and its raw-paste path costs an extra round trip: a pin
+# check is a few dozen bytes, and the suite makes hundreds.
+SHORT_CODE = 64
 KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls "
             "micropython.kbd_intr(-1) it cannot be interrupted from the serial line (a known "
             "limit): hard-reset the board with the reset lines, or erase main.py; if the last "
@@ -368,12 +377,23 @@ class Repl:
                                 f"running; wait() for it or interrupt() it first")
         self._enter_raw()
         try:
-            self._t.exec_raw_no_follow(code)
+            data = code.encode()
+            if len(data) <= SHORT_CODE:
+                self._exec_short(data)
+            else:
+                self._t.exec_raw_no_follow(code)
         except TransportError as e:
             self.state = State.UNKNOWN
             raise ProtocolError(f"sending code to {self.port}: {e}; last bytes "
                                 f"{bytes(self._link.tail[-80:])!r}") from e
         self.state = State.RUNNING
+
+    def _exec_short(self, data: bytes) -> None:
+        """Plain raw-REPL exec of short code: the prompt, code + Ctrl-D, then "OK"."""
+        self._link.read_until(b">")  # the raw prompt left pending by the last command
+        self._link.write(data + b"\x04")
+        if (ok := self._link.read(2)) != b"OK":
+            raise TransportError(f"could not exec command (response: {ok!r})")
 
     def wait(self, timeout: float) -> str:
         """Wait for started code (or a main.py running after a reset) to finish; its stdout."""
@@ -391,6 +411,30 @@ class Repl:
         with self._guard(timeout, f"waiting for code started on {self.port} to finish",
                          "it is still running; Repl.interrupt() stops it", watch_reset=True):
             return self._follow()
+
+    def read_output(self, timeout: float) -> tuple[bytes, bool]:
+        """What started code printed since the last call: ``(bytes, still_running)``.
+
+        Waits up to ``timeout`` for the first byte; a quiet board is ``(b"",
+        True)``, not an error (the caller decides what silence means). Reads
+        no further than the end of the code's stdout (the raw REPL's first
+        0x04, docs/protocols.md §3.2): that and its stderr stay for wait().
+        """
+        if self.state is not State.RUNNING:
+            raise ProtocolError(f"read_output on {self.port}: nothing was started (state "
+                                f"{self.state.value})")
+        self._check_open()
+        with self._link.waiting(timeout, f"reading the output of code on {self.port}"):
+            try:
+                self._link.wait_for_data()
+            except BoardTimeoutError:
+                return b"", True
+        data = self._link.drain()
+        end = data.find(b"\x04")
+        if end >= 0:
+            self._link.unread(data[end:])
+            return data[:end], False
+        return data, True
 
     def interrupt(self, timeout: float = 5.0) -> str:
         """Ctrl-C the running code; its output. KeyboardInterrupt is not an error here."""
@@ -516,9 +560,12 @@ class Repl:
     def fs_read(self, path: str) -> bytes:
         return bytes(self._fs("reading", path, self._t.fs_readfile, path))
 
-    def fs_write(self, path: str, data: bytes) -> None:
+    def fs_write(self, path: str, data: bytes,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        """Write ``data`` to ``path``; ``progress(written, len(data))`` after each chunk."""
         timeout = 10.0 + len(data) / 500  # raw-paste of repr'd chunks: ~1-2 kB/s at 115200
-        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout)
+        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout,
+                 progress_callback=progress)
 
     def fs_sha256(self, path: str) -> str | None:
         try:
@@ -536,12 +583,12 @@ class Repl:
         except FileExistsError:
             pass
 
-    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
+    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0, **kwargs):
         with self._guard(timeout, f"{doing} {path} on the board on {self.port}",
                          watch_reset=True):
             self._enter_raw()
             try:
-                result = fn(*args)
+                result = fn(*args, **kwargs)
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e

@@ -37,17 +37,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
+from hil.chip import esp8266
+from hil.chip.esp8266 import GPIO_OF_LABEL, LABELS
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, Wiring, check_names, wiring_for
 
-# NodeMCU labels (esp8266/Arduino variants/nodemcu/pins_arduino.h).
-LABELS: dict[int, str] = {
-    16: "D0", 5: "D1", 4: "D2", 0: "D3", 2: "D4", 14: "D5", 12: "D6", 13: "D7", 15: "D8",
-    3: "RX", 1: "TX", 9: "SD2", 10: "SD3",
-}
-VALID_GPIOS = tuple(sorted(LABELS))  # machine_pin.c: 0-5, 9, 10, 12-16
-GPIO_OF_LABEL = {label: g for g, label in LABELS.items()}
-LED_GPIOS = (2, 16)  # ESP-12 module LED, NodeMCU board LED (both active-low)
+# The chip's and the NodeMCU's facts (labels, valid pins, LEDs, straps, pulls)
+# are constants shared with the harness: hil/chip/esp8266.py.
+VALID_GPIOS = tuple(sorted(esp8266.VALID_PINS))  # machine_pin.c: 0-5, 9, 10, 12-16
+LED_GPIOS = tuple(sorted(esp8266.LEDS))  # ESP-12 module LED, NodeMCU board LED (active-low)
 
 # Bench roles (docs/bench.md "Probes for unattended runs").
 P1_STIMULUS = 12  # D6, open-drain into row A
@@ -56,9 +54,9 @@ P3_RAIL_SENSE = 5  # D1, pull-up into the rail's far half
 PRESS_SOLENOID = 15  # D8, high = pressed
 
 LED_HISTORY_MAX = 100_000  # about 7 h of the blink app (4 changes/s)
-NO_INTERNAL_PULL = {16}
-BOARD_PULL_UP = {0, 2}
-BOARD_PULL_DOWN = {15}
+NO_INTERNAL_PULL = esp8266.NO_INTERNAL_PULL
+BOARD_PULL_UP = esp8266.BOARD_PULL_UP
+BOARD_PULL_DOWN = esp8266.BOARD_PULL_DOWN
 
 # Nets an operator can join with a jumper wire (besides pin labels D0-D8).
 PLACES = ("GND", "RAIL_NEAR", "RAIL_FAR", "ROW_A", "ROW_B")
@@ -70,6 +68,8 @@ NET_NAMES = JUMPER_PINS + PLACES
 # for ("pull W1 out of the board"); putting it back restores the wiring the faults
 # leave (a broken wire put back is still broken).
 BENCH_WIRES = ("W1", "W2", "W3", "BRIDGE")
+# The nets each fixed bench wire joins (W1 runs from the button's pad, which a fault may move).
+BENCH_WIRE_ENDS = {"W2": ("ROW_B", "RAIL_FAR"), "W3": ("RAIL_NEAR", "GND"), "BRIDGE": ("RAIL_NEAR", "RAIL_FAR")}
 
 
 class PinBus(Protocol):
@@ -128,6 +128,9 @@ class Breadboard:
     def __init__(self, faults: tuple[str, ...] | list[str] = (), *, seed: int | None = None) -> None:
         check_names(list(faults))
         self._lock = threading.RLock()
+        # Watchers (the bench page's event stream) wait here for the next change.
+        self._changed = threading.Condition(self._lock)
+        self._version = 0
         self._rng = random.Random(seed)
         self._faults: set[str] = set(faults)
         self._wiring: Wiring = wiring_for(self._faults)
@@ -248,11 +251,26 @@ class Breadboard:
         """A strap pin's level as the ROM samples it at reset (pads are inputs then)."""
         return self.read(gpio)
 
-    def led_history(self) -> list[dict[str, object]]:
+    def led_history(self, since: float | None = None) -> list[dict[str, object]]:
+        """The LED level changes, oldest first; with `since`, only those after that time."""
         with self._lock:
-            return [dict(e) for e in self._led_history]
+            if since is None:
+                return [dict(e) for e in self._led_history]
+            newer: list[dict[str, object]] = []
+            for e in reversed(self._led_history):  # newest first: stop at the first old one
+                if e["t"] <= since:  # type: ignore[operator]
+                    break
+                newer.append(dict(e))
+            return newer[::-1]
 
-    def state(self) -> dict[str, object]:
+    def wait_change(self, version: int, timeout: float) -> int:
+        """Block until the bench changed since `version` (or `timeout` s passed); returns
+        the current version, to pass to the next call. Any other version returns at once."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != version, timeout)
+            return self._version
+
+    def state(self, history: bool = True) -> dict[str, object]:
         with self._lock:
             nets = self._build_nets()
             pins = {}
@@ -268,7 +286,7 @@ class Breadboard:
             return {
                 "pins": pins,
                 "leds": {LABELS[g]: self._led_level[g] for g in LED_GPIOS},
-                "led_history": self.led_history(),
+                "led_history": self.led_history() if history else [],
                 "faults": self.faults,
                 "wires": [
                     {"a": self._jumper_names[k][0], "b": self._jumper_names[k][1]}
@@ -304,11 +322,11 @@ class Breadboard:
         if w.w1_pad is not None and "W1" not in out:
             nets.join(_pad(w.w1_pad), "ROW_A")
         if w.w2 and "W2" not in out:
-            nets.join("ROW_B", "RAIL_FAR")
+            nets.join(*BENCH_WIRE_ENDS["W2"])
         if w.w3 and "W3" not in out:
-            nets.join("RAIL_NEAR", "GND")
+            nets.join(*BENCH_WIRE_ENDS["W3"])
         if w.bridge and "BRIDGE" not in out:
-            nets.join("RAIL_NEAR", "RAIL_FAR")
+            nets.join(*BENCH_WIRE_ENDS["BRIDGE"])
         nets.join(_pad(P1_STIMULUS), "ROW_A")
         nets.join(_pad(P2_GROUND_SENSE), "ROW_B")
         nets.join(_pad(P3_RAIL_SENSE), "RAIL_FAR")
@@ -401,3 +419,6 @@ class Breadboard:
             if self._led_level.get(g) != level:
                 self._led_level[g] = level
                 self._led_history.append({"t": now, "gpio": g, "label": LABELS[g], "level": level})
+        with self._changed:  # an RLock: also fine from __init__, where nobody holds it
+            self._version += 1
+            self._changed.notify_all()

@@ -181,7 +181,12 @@ class Esp8266:
 
     def brownout(self) -> None:
         """A supply dip (link fault `brownout`): the chip restarts as at power-on (rst cause 1).
-        Nothing happens while it is off or held in reset (EN low)."""
+        Nothing happens while it is off or held in reset (EN low).
+
+        The ESP8266 has no brown-out detector of its own: a dip below its power-on
+        threshold is a power-on reset. Shallower dips are also reported with rst cause 2
+        (esp8266/Arduino#1013: "could indicate power supply issues"); which one a given
+        dip gives is UNVERIFIED, the twin always says 1."""
         with self._lock:
             if self._state == "off" or self._in_reset:
                 return
@@ -320,8 +325,9 @@ class Esp8266:
             with self._lock:
                 if gen != self._gen:
                     return
-                # The watchdog resets the halted ROM (rst cause 4); it fails the same way.
-                self.uart.from_chip(rom_boot_line(4, False))
+                # The watchdog resets the halted ROM (rst cause 4), or the SDK restarts
+                # after a fatal exception (rst cause 2); it fails the same way again.
+                self.uart.from_chip(rom_boot_line(failure.rst_cause, False))
                 self._send_lines(failure.messages)
 
     def _start_interpreter(self, info: FirmwareInfo, cause: int, gen: int) -> None:

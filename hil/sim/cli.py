@@ -5,8 +5,12 @@ Prints, one per line and flushed before serving:
     pty: /dev/pts/N
     url: rfc2217://127.0.0.1:PORT
     control: http://127.0.0.1:PORT
+    page: http://127.0.0.1:PORT/
+    token: TOKEN            (only with a non-loopback --host: the control endpoint's token)
 
-(`--json`: one JSON object with the keys `pty`, `url`, `control`.)
+(`--json`: one JSON object with the keys `pty`, `url`, `control`, `page`, and `token` if any.)
+`page:` is the bench page (hil/sim/web) on the control endpoint: open it in a browser
+(off loopback add `?token=TOKEN` to its address).
 """
 
 from __future__ import annotations
@@ -53,7 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="control endpoint TCP port (0 = any free)")
     p.add_argument("--heap", type=int, default=None, metavar="BYTES",
                    help="MicroPython heap size (default 36864, about an ESP8266's free heap)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default loopback only); on any other address the control "
+                   "endpoint needs the token printed at start (header 'Authorization: Bearer TOKEN')")
     p.add_argument("--json", action="store_true", help="print the addresses as one JSON object")
     p.set_defaults(handler=_run)
     images = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
@@ -70,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         for f in FAULTS.values():
             print(f"{f.name:<{width}}  {f.description}")
         return 0
-    from hil.sim.errors import SimUsageError
+    from hil.sim.errors import SimBusyError, SimUsageError
     from hil.sim.twin import DEFAULT_HEAP, Twin
 
     stop = threading.Event()
@@ -96,13 +102,22 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         twin.start()
+    except SimBusyError as e:
+        print(f"hil sim: {e}", file=sys.stderr)
+        return 3
     except OSError as e:
         print(f"hil sim: could not start the twin: {e}", file=sys.stderr)
         return 3
     try:
         # `pty:` is always the real /dev/pts/N; the stable symlink gets a line of its own,
         # so scripts that parse `pty:` see the same thing with or without --link.
-        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url}
+        info = {"pty": twin.pty_device, "url": twin.url, "control": twin.control_url,
+                "page": twin.control_url + "/"}
+        if twin.control_token:
+            # Printed once, here: a non-loopback control endpoint answers only requests
+            # carrying it (`Authorization: Bearer TOKEN`, or `?token=` for the page).
+            info["token"] = twin.control_token
+            info["page"] += "?token=" + twin.control_token
         if args.link:
             info["link"] = str(args.link)
         if args.json:

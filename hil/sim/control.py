@@ -9,28 +9,77 @@
 | POST | /reset | {"flash": false} | the board's RST button, optionally with FLASH held |
 | POST | /link | {"set": ["garble:1e-4"], "clear": ["drop"]} | link faults (hil/sim/link.py; unknown kind: 400 + valid kinds) |
 | GET | /state | | pins, LED history, faults, wires, button, boot state, firmware, shorts |
+| GET | /, /events, /bench | | the bench page, its live events and layout (hil/sim/web) |
 
 Every reply is JSON; errors are `{"error": "..."}` with a 4xx/5xx status.
+
+Hardening (a bad client can neither crash a handler nor hold one forever):
+
+- A malformed request is a 400 with a reason, never a 500: a Content-Length
+  that is not a non-negative integer, a body larger than `MAX_BODY`, a chunked
+  body, bytes that are not UTF-8, JSON that is not an object or nests deeper
+  than `MAX_DEPTH`. After an error whose body was not read the connection is closed.
+- Every socket read has a deadline (`IO_TIMEOUT`): a client that promises a
+  body and never sends it, or idles on a kept-alive connection, is dropped.
+- At most `MAX_CONNECTIONS` connections are served at once; more get a 503
+  and are closed at once.
+- On a non-loopback address the endpoint needs a token: every request sends
+  `Authorization: Bearer TOKEN` (`hil sim` prints the token once; Twin:
+  `control_token`), else 401. On loopback no token is needed, as anyone who
+  can reach 127.0.0.1 can already run the twin's clients.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
+import secrets
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from hil.sim.breadboard import BENCH_WIRES
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, UnknownFaultError
 from hil.sim.link import KINDS as LINK_KINDS
 from hil.sim.link import UnknownLinkFaultError
+from hil.sim.web import handle as handle_web
+from hil.sim.web import is_asset
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # bytes; the largest real request is a few hundred
+MAX_DEPTH = 16  # JSON nesting; real requests nest 2 deep
+MAX_CONNECTIONS = 32  # served at once (the bench page keeps a few open)
+IO_TIMEOUT = 10.0  # s for every socket read or write of a connection
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the endpoint on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def _depth(value: Any) -> int:
+    """How deep `value` nests (1 for a flat object), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            deepest = max(deepest, d)
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            deepest = max(deepest, d)
+            stack.extend((x, d + 1) for x in v)
+    return deepest
 
 
 class Bench(Protocol):
@@ -64,20 +113,64 @@ def _field(body: dict[str, Any], key: str, kind: type, default: Any = None) -> A
     return value
 
 
-class _ThreadingHTTPServer6(ThreadingHTTPServer):
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them; the rest get a 503."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            body = json.dumps({"error": f"too many connections (at most {MAX_CONNECTIONS}); retry later"}).encode()
+            head = (
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+            )
+            try:
+                request.settimeout(1.0)
+                request.sendall(head.encode() + body)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+class _BoundedServer6(_BoundedServer):
     address_family = socket.AF_INET6
 
 
 class ControlServer:
-    """A threaded HTTP server on `host:port` (0 = any free port) driving `bench`."""
+    """A threaded HTTP server on `host:port` (0 = any free port) driving `bench`.
 
-    def __init__(self, bench: Bench, host: str = "127.0.0.1", port: int = 0) -> None:
+    `token`: required as `Authorization: Bearer TOKEN` on every request. None = one is
+    made up when `host` is not loopback (see `token`), none needed on loopback.
+    """
+
+    def __init__(self, bench: Bench, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
         self._bench = bench
+        if token is None and not is_loopback(host):
+            token = secrets.token_urlsafe(24)
+        self.token = token
         handler = self._make_handler()
-        server_class = _ThreadingHTTPServer6 if ":" in host else ThreadingHTTPServer
+        server_class = _BoundedServer6 if ":" in host else _BoundedServer
         self._httpd = server_class((host, port), handler)
-        self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._closing = threading.Event()  # ends the bench page's event streams
 
     @property
     def url(self) -> str:
@@ -93,6 +186,7 @@ class ControlServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._closing.set()
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=2.0)
@@ -157,11 +251,25 @@ class ControlServer:
             raise _HttpError(405, {"error": f"{method} {path}: use {known[path]}"})
         raise _HttpError(404, {"error": f"no endpoint {path}; endpoints: {', '.join(known)}"})
 
+    def _authorized(self, header: str | None, path: str = "") -> bool:
+        """The bearer token in the header, or `?token=` (a browser's EventSource sends no
+        headers: the bench page passes it in the address)."""
+        if self.token is None:
+            return True
+        scheme, _, value = (header or "").strip().partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(),
+                                                              self.token.encode()):
+            return True
+        given = parse_qs(urlsplit(path).query).get("token", [""])[0]
+        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+
     def _make_handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = IO_TIMEOUT  # StreamRequestHandler: a deadline on every socket operation
+            default_request_version = "HTTP/1.0"  # errors on a garbage request line get a status line
 
             def do_GET(self) -> None:
                 self._handle("GET")
@@ -169,9 +277,34 @@ class ControlServer:
             def do_POST(self) -> None:
                 self._handle("POST")
 
+            def do_PUT(self) -> None:
+                self._handle("PUT")
+
+            def do_DELETE(self) -> None:
+                self._handle("DELETE")
+
+            def do_PATCH(self) -> None:
+                self._handle("PATCH")
+
             def _handle(self, method: str) -> None:
                 try:
-                    body = self._body() if method == "POST" else {}
+                    if method == "GET" and is_asset(self.path):
+                        handle_web(self, server._bench, server._closing)
+                        return  # the page's own files: no secret in them
+                    if not server._authorized(self.headers.get("Authorization"), self.path):
+                        self.close_connection = True  # a body, if any, is not read
+                        raise _HttpError(401, {
+                            "error": "this control endpoint needs its token: send the header "
+                            "'Authorization: Bearer TOKEN' with the token `hil sim` printed at start"
+                        })
+                    if method == "GET" and handle_web(self, server._bench, server._closing):
+                        return  # the bench's layout or its event stream
+                    if method in ("POST", "PUT", "PATCH"):
+                        body = self._body()
+                    else:
+                        body = {}
+                        if (self.headers.get("Content-Length") or "0").strip() != "0":
+                            self.close_connection = True  # an unread body must not become a request
                     status, reply = server._route(method, self.path, body)
                 except _HttpError as e:
                     status, reply = e.status, e.body
@@ -180,26 +313,67 @@ class ControlServer:
                 except Exception as e:  # the endpoint must answer, whatever broke
                     log.exception("control endpoint %s %s", method, self.path)
                     status, reply = 500, {"error": f"{type(e).__name__}: {e}"}
+                self._reply(status, reply)
+
+            def _reply(self, status: int, reply: dict[str, Any]) -> None:
                 data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    if status == 401:
+                        self.send_header("WWW-Authenticate", 'Bearer realm="hil sim"')
+                    if self.close_connection:
+                        self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    self.close_connection = True  # the client is gone or stalled
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """Errors found by http.server itself (bad request line, 501...) as JSON too."""
+                self.close_connection = True
+                text = message or self.responses.get(code, ("error",))[0]
+                self._reply(code, {"error": f"{text}{': ' + explain if explain else ''}"})
+
+            def _bad(self, reason: str) -> _HttpError:
+                self.close_connection = True  # the rest of the body (if any) is not read
+                return _HttpError(400, {"error": reason})
 
             def _body(self) -> dict[str, Any]:
-                length = int(self.headers.get("Content-Length") or 0)
+                if self.headers.get("Transfer-Encoding"):
+                    raise self._bad("chunked or encoded bodies are not supported: send Content-Length")
+                lengths = self.headers.get_all("Content-Length") or []
+                if len(set(lengths)) > 1:
+                    raise self._bad(f"conflicting Content-Length headers {lengths}")
+                text = (lengths[0] if lengths else "0").strip()
+                if not text.isdigit():
+                    raise self._bad(f"Content-Length {text!r} is not a non-negative integer")
+                length = int(text)
                 if length > MAX_BODY:
-                    raise _HttpError(413, {"error": f"body larger than {MAX_BODY} bytes"})
-                raw = self.rfile.read(length) if length else b""
-                if not raw.strip():
+                    raise self._bad(f"body of {length} bytes is larger than the {MAX_BODY} allowed")
+                try:
+                    raw = self.rfile.read(length) if length else b""
+                except (TimeoutError, OSError):
+                    raise self._bad(f"the body did not arrive within {IO_TIMEOUT:g} s") from None
+                if len(raw) < length:
+                    raise self._bad(f"the body ended after {len(raw)} of {length} bytes")
+                try:
+                    doc = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise _HttpError(400, {"error": f"body is not UTF-8: {e}"}) from e
+                if not doc.strip():
                     return {}
                 try:
-                    body = json.loads(raw)
+                    body = json.loads(doc)
+                except RecursionError:
+                    raise _HttpError(400, {"error": f"JSON nested deeper than {MAX_DEPTH} levels"}) from None
                 except ValueError as e:
                     raise _HttpError(400, {"error": f"body is not JSON: {e}"}) from e
                 if not isinstance(body, dict):
-                    raise _HttpError(400, {"error": "body must be a JSON object"})
+                    raise _HttpError(400, {"error": f"body must be a JSON object, not {type(body).__name__}"})
+                if _depth(body) > MAX_DEPTH:
+                    raise _HttpError(400, {"error": f"JSON nested deeper than {MAX_DEPTH} levels"})
                 return body
 
             def log_message(self, format: str, *args: Any) -> None:

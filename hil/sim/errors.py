@@ -13,3 +13,7 @@ class SimUsageError(SimError, ValueError):
 
 class SimStateError(SimError):
     """An operation in the wrong lifecycle state (e.g. `pty` before `start()`)."""
+
+
+class SimBusyError(SimError):
+    """The state folder is in use by another twin; the message names it (pid, since when)."""

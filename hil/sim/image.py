@@ -14,6 +14,22 @@ MicroPython ``ports/esp8266/makeimg.py``):
   (pyexec.c prints ``MICROPY_BANNER_NAME_AND_VERSION``, ``"; "`` and
   ``MICROPY_BANNER_MACHINE``), so the parser looks for ``MicroPython vX.Y.Z on
   DATE`` and for ``<board> with ESP8266`` separately, anywhere in the image.
+- The ROM checks only the v1 part (segments and their XOR checksum); it never
+  looks at irom0 or the MD5. A file cut after 0x9000 (an interrupted
+  download) or spliced from two builds therefore passes the ROM and crashes
+  once the code jumps into the missing or foreign irom0: the SDK's exception
+  handler prints ``Fatal exception N(Cause):`` and ``epc1=...`` and the chip
+  restarts with ``rst cause:2``, in a loop. The shape is from real boot-loop
+  logs (micropython/micropython#1957: ``Fatal exception
+  0(IllegalInstructionCause):`` / ``epc1=0x402151c0, epc2=0x00000000,
+  epc3=0x00000000, excvaddr=0x00000000, depc=0x00000000`` / `` ets Jan  8
+  2013,rst cause:2, boot mode:(3,2)`` / ``load 0x40100000, len 31840, room 16
+  ``; #2605 the same with ``Fatal exception 28(LoadProhibitedCause)``). Which
+  exception and which epc1 a given cut produces is UNVERIFIED (it depends on
+  what the CPU meets there); the twin prints IllegalInstruction at the first
+  irom0 address past the intact part. The twin tells a whole irom0 from a
+  damaged one with makeimg.py's length word and MD5 (the board cannot, but
+  it crashes all the same).
 - The ROM prints its boot log at 74880 baud. The exact wording for erased flash
   and bad magic is UNVERIFIED (docs/protocols.md §2.1 and §7 item 2): forum captures
   show ``csum err`` / ``ets_main.c`` halts; we print those.
@@ -83,11 +99,15 @@ class BootFailure:
     """Flash the ROM cannot boot: it prints ``messages`` (one line each) and halts.
 
     ``reason`` is one of ``erased``, ``bad-magic``, ``bad-image``,
-    ``bad-checksum``, ``not-micropython``.
+    ``bad-checksum``, ``not-micropython``, ``bad-irom`` (a MicroPython image
+    whose irom0 part is cut short or from another build: it crashes at boot).
+    ``rst_cause`` is the cause the ROM prints when the loop comes round again:
+    4 (watchdog) after a ROM halt, 2 after the SDK's restart on a fatal exception.
     """
 
     reason: str
     messages: tuple[str, ...]
+    rst_cause: int = 4
 
 
 @dataclass(frozen=True)
@@ -206,11 +226,51 @@ def inspect_firmware(flash_bytes: bytes) -> BootResult:
         # The ROM prints the checksum it computed, then "csum err" (docs/protocols.md §2.1).
         return BootFailure("bad-checksum", (*lines[:-1], f"csum {calc:#x}", "csum err", "ets_main.c "))
     info = find_firmware_info(data)
+    # MicroPython's: it has a banner, or makeimg.py's layout (0xFF up to a length word at
+    # 0x9000 - 4) even when the cut took the banner away.
+    damage = irom_damage(data) if info is not None or _makeimg_layout(data, img) else None
+    if damage is not None:
+        epc1 = IROM0_MAP + damage
+        return BootFailure(
+            "bad-irom",
+            (
+                *lines,
+                "Fatal exception 0(IllegalInstructionCause):",
+                f"epc1={epc1:#010x}, epc2=0x00000000, epc3=0x00000000, excvaddr=0x00000000, depc=0x00000000",
+                "",
+            ),
+            rst_cause=2,
+        )
     if info is None:
         # A valid image that is not MicroPython: the ROM jumps into it, and the
         # twin cannot run arbitrary Xtensa code. Report that instead of faking it.
         return BootFailure("not-micropython", (*lines, "(twin: this image carries no MicroPython banner; it cannot be run)"))
     return info
+
+
+def _makeimg_layout(data: bytes, img: V1Image) -> bool:
+    if len(data) < IROM0_OFFSET or data[img.end : IROM0_OFFSET - 4].strip(b"\xff"):
+        return False
+    (total,) = struct.unpack_from("<I", data, IROM0_OFFSET - 4)
+    return IROM0_OFFSET < total <= FS_START
+
+
+def irom_damage(data: bytes) -> int | None:
+    """None if the irom0 part of a makeimg.py image is whole (length word + MD5 agree);
+    else the flash offset where the damage probably starts (for the crash report)."""
+    if len(data) < IROM0_OFFSET + 16:
+        return IROM0_OFFSET
+    (total,) = struct.unpack_from("<I", data, IROM0_OFFSET - 4)
+    if not IROM0_OFFSET < total <= len(data) - 16:
+        return IROM0_OFFSET  # no length word (cut before 0x9000 over erased flash) or garbage
+    digest = data[total : total + 16]
+    if digest in (hashlib.md5(data[4:total]).digest(), hashlib.md5(data[:total]).digest()):
+        return None
+    # Best guess at the cut: the first erased 4 KiB block inside irom0, else its start.
+    for at in range(IROM0_OFFSET, total, 0x1000):
+        if data[at : min(at + 0x1000, total)].count(0xFF) == min(0x1000, total - at):
+            return at
+    return IROM0_OFFSET
 
 
 def load_lines(img: V1Image) -> tuple[str, ...]:

@@ -8,7 +8,8 @@ out, answers the pin bus and turns resets into what the chip does.
 Child file descriptors:
 
 - 0: UART RX (a pipe; non-blocking on the firmware side), 1: UART TX,
-  2: stderr (logged, never on the UART), 3: pin-bus requests, 4: replies.
+  2: stderr (logged, never on the UART), 3: pin-bus requests, 4: replies,
+  5: Ctrl-C offers (hil/sim/kbd.py).
 
 Known behaviours modelled:
 
@@ -24,19 +25,26 @@ Known behaviours modelled:
   board loses bytes as on the board.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
-  byte then becomes SIGINT (KeyboardInterrupt in the unix port) instead of
-  data, as the UART ISR does. While the REPL itself reads, Ctrl-C is a byte.
-  SIGINTs are at least ``SIGINT_MIN_INTERVAL`` apart: the unix port exits if a
-  second SIGINT arrives while the first is still pending, whereas the board
-  merely re-raises; a ^C within that interval would coalesce on the board too.
+  byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
+  it: offered on fd 5 and taken by the firmware where that is safe, SIGINT for
+  code that never looks (hil/sim/kbd.py). While the REPL itself reads, Ctrl-C
+  is a byte.
 - Soft reset (Ctrl-D, ``machine.soft_reset()``, ``sys.exit()`` at the REPL)
   is a *new* process (fresh interpreter state, as on the board), which keeps
   the REPL mode and any RX bytes the old one had read but not used.
   ``machine.reset()`` ends the process and reports ``on_exit("reset")``; an
   unexpected end reports ``on_exit("crash")``.
-- Heap: the firmware's own code lives in the same heap as the user's (on the
-  board it is in flash), so the process gets ``heap_bytes`` plus the measured
-  ``FIRMWARE_HEAP`` and ``gc.mem_free()`` at the prompt is about ``heap_bytes``.
+- Heap: the ESP8266 port's heap is ``static char heap[38 * 1024]``
+  (ports/esp8266/main.c), which gc_init() splits into 38,016 bytes of 16-byte
+  blocks plus its tables (py/gc.c, 32-bit); the runtime's own objects take a
+  little, so about 36 kB are free at the prompt (``heap_bytes``, default
+  ``hil.sim.twin.DEFAULT_HEAP``). Here the firmware's code (precompiled,
+  hil/sim/frozen.py) shares the interpreter's heap: the process gets
+  ``FIRMWARE_HEAP`` more, and at boot the firmware sets everything aside but
+  ``heap_bytes``, leaving the user's share as one piece at the top of the heap
+  (firmware/startup.py); the REPL's compiler works in the set-aside part
+  (firmware/pyexec.py). Objects are twice a board's size on this 64-bit
+  interpreter (bytes, strings and bytearrays are not).
 
 Pin-bus requests (one ASCII line each; docs/architecture.md): ``cfg G MODE
 PULL VALUE``, ``w G V``, ``r G``, ``intr C``, ``reset``, ``t``, and, private
@@ -63,15 +71,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from hil.chip import esp8266
+from hil.sim.frozen import compiled_dir
+from hil.sim.kbd import CtrlC
 from hil.sim.micropython_bin import find_micropython
+from hil.sim.spawn import spawn
 
 log = logging.getLogger(__name__)
 
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
 RX_CAPACITY = 128 + 16  # UART RX FIFO + stdin ring buffer (ports/esp8266/uart.c, esp_mphal.c)
-SIGINT_MIN_INTERVAL = 0.05  # s; see "Ctrl-C" above
-FIRMWARE_HEAP = 62 * 1024  # heap the firmware's own modules take (measured, see tests)
+FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
 
@@ -125,6 +136,7 @@ class _Child:
         self.threads: list[threading.Thread] = []
         self.status: int | None = None
         self.stderr_tail: deque[str] = deque(maxlen=40)
+        self.kbd: CtrlC | None = None
 
 
 class MicroPythonProcess:
@@ -150,11 +162,11 @@ class MicroPythonProcess:
         self.heap_bytes = heap_bytes
         self.rst_cause = rst_cause
         self.executable = find_micropython(micropython)
+        self._mpy_dir = compiled_dir()
         self._lock = threading.Lock()  # rx() vs `intr`: no SIGINT after `intr -1` is answered
         self._tx_lock = threading.Lock()  # fd-1 bytes vs `tx` bytes: one order on the wire
         self._child: _Child | None = None
         self._intr = -1
-        self._last_sigint = 0.0
         self._stopped = False
         self._started = False
         self._mode = "friendly"
@@ -192,7 +204,8 @@ class MicroPythonProcess:
                     if out:
                         self._write_rx(out)
                         out = bytearray()
-                    self._sigint(child)
+                    if child.kbd is not None:
+                        child.kbd.press()
                     continue
                 if room > 0:
                     out.append(b)
@@ -241,12 +254,13 @@ class MicroPythonProcess:
             "machine": f"{fw.board} with {fw.mcu}",
             "version_tuple": list(fw.version_tuple()),
             "flash_path": str(self.flash_path.resolve()),
-            "fs_start": _flash_const("FS_START", 0x100000),
-            "fs_end": _flash_const("FS_END", 0x3FB000),
-            "flash_size": _flash_const("FLASH_SIZE", 0x400000),
+            "fs_start": esp8266.FS_START,
+            "fs_end": esp8266.FS_END,
+            "flash_size": esp8266.FLASH_SIZE,
             "rst_cause": self.rst_cause,
             "reset_cause": _reset_cause(self.rst_cause),
             "heap": self.heap_bytes,
+            "mpy_dir": str(self._mpy_dir) if self._mpy_dir else "",
             "mac": list(mac),
             "unique_id": list(uid),
             "boot": self._boot,
@@ -275,26 +289,31 @@ class MicroPythonProcess:
         tx_r, tx_w = (_high(fd) for fd in os.pipe())
         req_r, req_w = (_high(fd) for fd in os.pipe())
         rep_r, rep_w = (_high(fd) for fd in os.pipe())
+        os.set_blocking(rep_r, False)  # the firmware polls its replies (hal.call)
         err_r, err_w = (_high(fd) for fd in os.pipe())
+        kbd_r, kbd_w = (_high(fd) for fd in os.pipe())
+        os.set_blocking(kbd_r, False)
+        os.set_blocking(kbd_w, False)
         argv = [self.executable, "-X", f"heapsize={self.heap_bytes + FIRMWARE_HEAP}", str(ENTRY), str(cfg_path)]
-        actions = [
-            (os.POSIX_SPAWN_DUP2, self._rx_r, 0),
-            (os.POSIX_SPAWN_DUP2, tx_w, 1),
-            (os.POSIX_SPAWN_DUP2, err_w, 2),
-            (os.POSIX_SPAWN_DUP2, req_w, 3),
-            (os.POSIX_SPAWN_DUP2, rep_r, 4),
-        ]
         env = dict(os.environ)
         env.pop("MICROPYPATH", None)
         try:
             # A session of its own: a Ctrl-C typed at the terminal running `hil sim` (or
             # pytest) must stop the host, not raise KeyboardInterrupt on the virtual board;
-            # only the UART's interrupt char (our own SIGINT) may do that.
-            pid = os.posix_spawn(self.executable, argv, env, file_actions=actions, setsid=True)
+            # only the UART's interrupt char (our own SIGINT) may do that. spawn() also
+            # makes the kernel kill it if this process dies (hil/sim/spawn.py).
+            pid = spawn(
+                self.executable,
+                argv,
+                env,
+                {0: self._rx_r, 1: tx_w, 2: err_w, 3: req_w, 4: rep_r, 5: kbd_r},
+                setsid=True,
+            )
         finally:
-            for fd in (tx_w, req_w, rep_r, err_w):
+            for fd in (tx_w, req_w, rep_r, err_w, kbd_r):
                 os.close(fd)
         child = _Child(pid, tx_r, req_r, rep_w, err_r)
+        child.kbd = CtrlC(pid, kbd_w)
         child.threads = [
             threading.Thread(target=self._tx_loop, args=(child,), name=f"mp-tx-{pid}", daemon=True),
             threading.Thread(target=self._bus_loop, args=(child,), name=f"mp-bus-{pid}", daemon=True),
@@ -315,6 +334,7 @@ class MicroPythonProcess:
             return
         for t in child.threads:
             t.start()
+        child.kbd.start()
 
     def _kill(self, child: _Child) -> None:
         try:
@@ -328,16 +348,8 @@ class MicroPythonProcess:
                 _, child.status = os.waitpid(child.pid, 0)
             except ChildProcessError:
                 child.status = -1
-
-    def _sigint(self, child: _Child) -> None:
-        now = time.monotonic()
-        if now - self._last_sigint < SIGINT_MIN_INTERVAL:
-            return
-        self._last_sigint = now
-        try:
-            os.kill(child.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
+        if child.kbd is not None:
+            child.kbd.close()
 
     def _write_rx(self, data: bytes | bytearray) -> None:
         try:
@@ -412,6 +424,7 @@ class MicroPythonProcess:
 
     def _bus_loop(self, child: _Child) -> None:
         buf = b""
+        last: tuple[bytes, bytes] | None = None  # (request line, reply) of the last tagged call
         try:
             while True:
                 data = os.read(child.req_r, 4096)
@@ -420,14 +433,21 @@ class MicroPythonProcess:
                 buf += data
                 while b"\n" in buf:
                     line, buf = buf.split(b"\n", 1)
+                    if last is not None and line == last[0]:
+                        # The firmware sent it again: a Ctrl-C ate (part of) the reply
+                        # (hal.call). Answer again; do not do it twice.
+                        os.write(child.rep_w, last[1])
+                        continue
                     req = line.decode("ascii", errors="replace").split()
                     # "#N" tags a request; the reply echoes it so the firmware can drop
                     # a reply whose call a KeyboardInterrupt cut short (hal.call).
                     tag = req.pop(0) if req and req[0].startswith("#") else None
                     reply = self._serve(child, req)
                     if reply is not None:
-                        out = f"{tag} {reply}" if tag else reply
-                        os.write(child.rep_w, out.encode() + b"\n")
+                        out = (f"{tag} {reply}" if tag else reply).encode() + b"\n"
+                        if tag:
+                            last = (line, out)
+                        os.write(child.rep_w, out)
         except OSError:
             pass  # the process is gone
         except Exception:
@@ -461,13 +481,30 @@ class MicroPythonProcess:
             with self._lock:
                 c = int(args[0])
                 self._intr = c if 0 <= c <= 255 else -1
+            if self._intr < 0 and child.kbd is not None:
+                child.kbd.settled()  # the code has finished: no Ctrl-C is owed any more
+            return "ok"
+        if op == "took":  # the firmware raised the offered KeyboardInterrupt (hal.take_ctrl_c)
+            if child.kbd is not None:
+                child.kbd.settled()
             return "ok"
         if op == "t":
             return str(int(time.monotonic() * 1000))
+        if op == "kbd":
+            # a Ctrl-C that a scheduled callback caught (sched._kick): offer it again
+            if child.kbd is not None:
+                child.kbd.press()
+            return "ok"
         if op == "reset":
             with self._lock:
                 child.exit_reason = "reset"
             self._kill(child)  # the chip (on_exit) puts the pins back to their reset state
+            return None
+        if op == "wdt":  # the firmware cannot go on (pyexec._check_heap): a watchdog reset
+            log.warning("the twin's interpreter cannot go on (%s): a Ctrl-C struck inside its "
+                        "garbage collection; the chip restarts as its watchdog would",
+                        " ".join(args) or "?")
+            self._kill(child)  # exit_reason None: on_exit("crash"), a watchdog reset
             return None
         if op == "soft":
             with self._lock:
@@ -479,12 +516,3 @@ class MicroPythonProcess:
             return None
         log.warning("unknown pin-bus request %r", req)
         return "err"
-
-
-def _flash_const(name: str, default: int) -> int:
-    try:
-        from hil.sim import flash
-
-        return int(getattr(flash, name))
-    except (ImportError, AttributeError):
-        return default

@@ -30,6 +30,7 @@ from hil.sim.identity import Identity
 from hil.sim.image import new_board_flash
 from hil.sim.link import LinkFaults, parse_spec
 from hil.sim.ports import PtyPort, Rfc2217Server
+from hil.sim.statelock import StateLock
 from hil.sim.uart import DEFAULT_BAUD
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Twin:
         micropython: str | None = None,
         link_faults: tuple[str, ...] | list[str] = (),
         link_seed: int | None = None,
+        control_token: str | None = None,
     ) -> None:
         check_names(list(faults))
         for spec in link_faults:
@@ -71,6 +73,7 @@ class Twin:
         self._micropython = micropython
         self._link_specs = list(link_faults)
         self._link_seed = link_seed
+        self._control_token = control_token
         self.link_faults: LinkFaults | None = None
         self._flash: Flash | None = None
         self.breadboard: Breadboard | None = None
@@ -79,6 +82,7 @@ class Twin:
         self._rfc: Rfc2217Server | None = None
         self._control: ControlServer | None = None
         self._running = False
+        self._state_lock: StateLock | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -95,6 +99,7 @@ class Twin:
 
     def _start(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._state_lock = StateLock(self.state_dir).acquire()  # SimBusyError names the holder
         flash_path = self.state_dir / "flash.bin"
         new_board = not flash_path.exists()
         self._flash = Flash(flash_path)
@@ -118,7 +123,7 @@ class Twin:
             self.chip.uart, on_lines=self.chip.set_lines, host=self._host, port=self._port
         )
         self._rfc.start()
-        self._control = ControlServer(self, self._host, self._control_port)
+        self._control = ControlServer(self, self._host, self._control_port, token=self._control_token)
         self._control.start()
         self.link_faults = LinkFaults(
             self._link_specs,
@@ -166,6 +171,9 @@ class Twin:
         if self._flash is not None:
             with contextlib.suppress(Exception):
                 self._flash.close()
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self._control = self._rfc = self._pty = None
         self.link_faults = None
         self.chip = None
@@ -198,6 +206,11 @@ class Twin:
     @property
     def control_url(self) -> str:
         return self._need(self._control, "control_url").url
+
+    @property
+    def control_token(self) -> str | None:
+        """The token clients send as `Authorization: Bearer TOKEN` (None on loopback: not needed)."""
+        return self._need(self._control, "control_token").token
 
     def _need(self, part: Any, what: str) -> Any:
         if part is None:
@@ -247,12 +260,18 @@ class Twin:
             raise SimStateError("Twin.reset(): the twin is not running (call start() first)")
         chip.press_reset(flash)
 
-    def led_history(self) -> list[dict[str, object]]:
-        return self._board().led_history()
+    def led_history(self, since: float | None = None) -> list[dict[str, object]]:
+        """LED level changes (`since`: only those after that monotonic time)."""
+        return self._board().led_history(since)
 
-    def state(self) -> dict[str, Any]:
+    def wait_change(self, version: int, timeout: float) -> int:
+        """Block until the breadboard changes after `version` or `timeout` s pass (see Breadboard)."""
+        return self._board().wait_change(version, timeout)
+
+    def state(self, history: bool = True) -> dict[str, Any]:
+        """GET /state; `history=False` leaves `led_history` empty (the live page asks often)."""
         bb, chip = self._board(), self.chip
-        doc: dict[str, Any] = dict(bb.state())
+        doc: dict[str, Any] = dict(bb.state(history))
         if chip is not None:
             doc.update(chip.describe())
         doc["pty"] = (self._pty.path or None) if self._pty else None

@@ -34,14 +34,14 @@ DIALOUT_HINT = "run `sudo usermod -aG dialout $USER`, then log out and in again"
 
 
 def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> serial.Serial:
-    """Open ``spec`` (device path, rfc2217://, socket://, or "auto") exclusively.
+    """Open ``spec`` (device path, rfc2217://, socket://, auto, id:SERIAL) exclusively.
 
     Raises PortNotFoundError, PortPermissionError, PortBusyError or PortError.
     """
-    if spec == "auto":
-        from hil.transport.discovery import discover_port
+    if spec == "auto" or spec.startswith("id:"):
+        from hil.transport.discovery import resolve_port
 
-        spec = discover_port()
+        spec = resolve_port(spec)
     try:
         if spec.startswith("rfc2217://"):
             port = Rfc2217Port(None, baudrate=baud, timeout=timeout)
@@ -84,14 +84,31 @@ def open_error(spec: str, e: BaseException) -> PortError:
         return PortBusyError(
             f"board busy: another process holds {spec} (a serial monitor, mpremote, esptool or "
             f"another test run); close it and retry (`fuser {spec}` shows who)")
-    return PortError(f"opening {spec}: {e}")
+    return PortError(f"opening {spec}: {e}; check that it is the board's serial port (`hil "
+                     f"ports` lists them), replug the board, and close other programs using it")
 
 
-def gone_error(spec: str, e: BaseException, doing: str) -> PortGoneError:
-    """The port failed while in use: most often the board was unplugged."""
+def gone_error(spec: str, e: BaseException, doing: str) -> PortError:
+    """The port failed while in use: another reader on it, or the board was unplugged.
+
+    A program that opens the port without the lock (screen, minicom, picocom,
+    an IDE's serial monitor) does not stop our open, but it takes bytes from
+    under us: pyserial then sees "readiness to read but returned no data"
+    (serialposix.py ``read``: "device disconnected or multiple access on port?").
+    """
+    if shared_port(e):
+        return PortBusyError(
+            f"{doing} on {spec}: another program reads the same port ({e}); close it (screen, "
+            f"minicom, picocom and serial monitors do not lock the port, so it opened "
+            f"anyway; `fuser {spec}` shows who) and rerun")
     return PortGoneError(
         f"{doing} on {spec}: the port stopped working ({e}); was the board unplugged or "
         f"reset by another program? Reconnect it and rerun")
+
+
+def shared_port(e: BaseException) -> bool:
+    """pyserial's sign that a second reader took the bytes select() announced."""
+    return "multiple access on port" in str(e)
 
 
 def describe_ports() -> str:
@@ -111,8 +128,8 @@ def has_modem_lines(port: serial.Serial) -> bool:
         return False
     try:
         port.rts = port.rts
-    except OSError as e:
+    except OSError as e:  # pyserial's SerialException too
         if e.errno in (errno.ENOTTY, errno.EINVAL):
             return False
-        raise
+        raise gone_error(port.port, e, "setting the reset lines") from e
     return True

@@ -124,7 +124,10 @@ def test_old_firmware_without_raw_paste(fresh_twin, tmp_path: Path) -> None:
     flash_firmware(fresh_twin.pty, twin_image(tmp_path, "v1.10"))
     with Repl(fresh_twin.pty) as r:
         assert r.version() == "v1.10"
-        assert r.exec("print('classic')") == "classic\n"
+        assert r.exec("print('classic')") == "classic\n"  # short code: plain raw REPL anyway
+        # longer code tries raw-paste first (hil/repl/repl.py SHORT_CODE)
+        assert r.exec("x = 'a long enough line to need raw-paste on a board that has it'\n"
+                      "print('classic', len(x))") == "classic 59\n"
         assert r._t.use_raw_paste is False  # the fallback really happened
         app = tmp_path / "app"
         app.mkdir()

@@ -6,6 +6,7 @@ as a terminal program would. Board facts cited where they are used.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +69,110 @@ def test_a_hard_reset_loses_what_was_never_flushed(term: Term) -> None:
     term.until(b"MPY: soft reboot\r\n")
     term.until(b">>> ")
     assert term.line("open('data').read()").endswith(b"'written'\r\n>>> ")
+
+
+def test_the_users_heap_is_a_boards(term: Term) -> None:
+    # ports/esp8266/main.c: static char heap[38 * 1024]; about 36 kB free at the prompt
+    assert term.line("import gc").endswith(b">>> ")
+    assert term.line("gc.collect()").endswith(b">>> ")
+    out = term.line("gc.mem_free()")
+    free = int(out.split(b"\r\n")[1])
+    assert 30000 <= free <= 38 * 1024, out
+    assert term.line("b = bytearray(24000)") == b"b = bytearray(24000)\r\n>>> "
+    assert term.line("len(b)").endswith(b"24000\r\n>>> ")
+    # a long print over the raw REPL arrives whole (paced by the UART)
+    _raw(term)
+    out, err = term.raw_exec("del b\nprint('x' * 11520, end='')", timeout=30)
+    assert err == b"" and out == b"x" * 11520
+
+
+def test_a_timer_runs_during_a_busy_loop(term: Term) -> None:
+    # Timer(-1) callbacks are scheduled (mp_sched_schedule) and run between bytecodes
+    _raw(term)
+    code = (
+        "import machine, time\n"
+        "n = 0\n"
+        "def cb(t):\n"
+        "    global n\n"
+        "    n += 1\n"
+        "t = machine.Timer(-1)\n"
+        "t.init(period=10, mode=machine.Timer.PERIODIC, callback=cb)\n"
+        "t0 = time.ticks_ms()\n"
+        "while time.ticks_diff(time.ticks_ms(), t0) < 1000:\n"
+        "    pass\n"
+        "t.deinit()\n"
+        "print(n)\n"
+    )
+    out, err = term.raw_exec(code, timeout=30)
+    assert err == b"", err
+    assert 90 <= int(out) <= 110, out
+
+
+def test_a_pin_irq_runs_during_a_busy_loop(term: Term) -> None:
+    _raw(term)
+    code = (
+        "from machine import Pin\n"
+        "import time\n"
+        "hits = []\n"
+        "b = Pin(14, Pin.IN, Pin.PULL_UP)\n"
+        "b.irq(lambda p: hits.append(1), Pin.IRQ_FALLING)\n"
+        "print('armed')\n"
+        "t0 = time.ticks_ms()\n"
+        "while not hits and time.ticks_diff(time.ticks_ms(), t0) < 10000:\n"
+        "    pass\n"
+        "print(len(hits) > 0)\n"
+    )
+    term.send(code.encode() + b"\x04")
+    term.until(b"OK")
+    term.until(b"armed\r\n", 10)
+    term.twin.press(True)
+    try:
+        assert term.until(b"\x04", 15).startswith(b"True")
+    finally:
+        term.twin.press(False)
+
+
+STORM_APP = (
+    "import machine\n"
+    "from machine import Pin\n"
+    "n = [0]\n"
+    "def cb(t):\n"
+    "    n[0] += 1\n"
+    "    p.value(n[0] & 1)\n"
+    "p = Pin(2, Pin.OUT)\n"
+    "q = Pin(16, Pin.OUT)\n"
+    "t = machine.Timer(-1)\n"
+    "t.init(period=1, mode=machine.Timer.PERIODIC, callback=cb)\n"
+    "while True:\n"
+    "    q.value(1)\n"
+    "    q.value(0)\n"
+)
+
+
+@pytest.mark.slow
+def test_a_storm_of_ctrl_c_never_hangs_the_pin_bus(term: Term) -> None:
+    # issue 8: 40 Ctrl-Cs into a 1 ms Timer plus a pin-toggling loop, 50 runs; each run
+    # ends with the board answering (a lost pin-bus reply would leave it waiting forever)
+    import random
+
+    rng = random.Random(8)
+    _raw(term)
+    for run in range(50):
+        term.send(STORM_APP.encode() + b"\x04")
+        term.until(b"OK", 10)
+        time.sleep(rng.uniform(0.0, 0.05))
+        for _ in range(40):
+            term.send(b"\x03")
+            time.sleep(rng.uniform(0.0, 0.004))
+        time.sleep(0.1)
+        term.send(b"\x03")  # clear whatever the storm left at the raw prompt
+        time.sleep(0.05)
+        term.ser.reset_input_buffer()
+        term.buf = b""
+        term.send(b"\x04")  # soft reset: the timer goes; the board must answer
+        try:
+            term.until(b"raw REPL; CTRL-B to exit\r\n>", 10)
+        except AssertionError as e:
+            raise AssertionError(f"run {run}: the board did not come back: {e}") from None
+        out, err = term.raw_exec(f"print({run} * 2)")
+        assert (out, err) == (f"{run * 2}\r\n".encode(), b""), (run, out, err)

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hil_pytest.board import Board
+from hil_pytest.measure import run_app
+from hil_pytest.options import HilOptions
+from hil_pytest.session import BenchSession
 
-from fixtures.board import Board
-from fixtures.measure import run_app
-from fixtures.options import HilOptions
-from fixtures.session import BenchSession
 from hil.waveform import check_blink
 
 pytestmark = pytest.mark.slow  # starts MicroPython / tool processes

@@ -10,7 +10,18 @@ EMPTY_TEST = "def test_nothing():\n    pass\n"
 def test_the_plugin_leaves_other_projects_alone(pytester: pytest.Pytester) -> None:
     """No firmware/ here and no hil options: the plugin must not get in the way."""
     pytester.makepyfile(test_x=EMPTY_TEST)
-    assert pytester.runpytest_subprocess().ret == 0
+    result = pytester.runpytest_subprocess()
+    assert result.ret == 0
+    out = result.stdout.str() + result.stderr.str()
+    assert "hil:" not in out and "twin" not in out and "hil bench" not in out, out
+
+
+def test_the_board_line_shows_when_tests_use_the_board(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x=EMPTY_TEST, test_b="def test_b(board_port):\n    pass\n")
+    out = pytester.runpytest_subprocess("--co").stdout.str()
+    assert "hil: no --port: a virtual board (twin) is started for the session" in out, out
+    out = pytester.runpytest_subprocess("--co", "test_x.py").stdout.str()
+    assert "hil:" not in out, out
 
 
 @pytest.fixture
@@ -57,14 +68,39 @@ def test_options_and_fixtures_exist_wherever_hil_is_installed(
         assert opt in help_text
 
 
-def test_timeout_default_is_set_when_nothing_else_is(project: pytest.Pytester) -> None:
-    project.makepyfile(test_t="def test_t(request):\n"
-                              "    assert request.config.getoption('timeout') == 120.0\n")
-    assert project.runpytest_subprocess("test_t.py").ret == 0
-    # an explicit --timeout wins
-    project.makepyfile(test_u="def test_u(request):\n"
-                              "    assert request.config.getoption('timeout') == 7.0\n")
-    assert project.runpytest_subprocess("test_u.py", "--timeout", "7").ret == 0
+SLOW = ("import time\n"
+        "def test_uses_the_board(bench_profile):\n"
+        "    time.sleep(60)\n"
+        "def test_does_not(bench_profile=None):\n"
+        "    time.sleep(4)\n")
+
+
+@pytest.mark.parametrize("where", ["env", "ini"])
+def test_the_timeout_default_stops_a_board_test_that_runs_past_it(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A real test sleeping past a small configured default is stopped by pytest-timeout;
+    a test that does not use the board is left alone (the plugin stays out of the way)."""
+    project.makepyfile(test_slow=SLOW)
+    if where == "env":
+        monkeypatch.setenv("HIL_TIMEOUT", "1.5")
+    else:
+        project.makeini("[pytest]\nhil_timeout = 1.5\n")
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "test_slow.py",
+                                          timeout=50)
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "Timeout (>1.5s" in out, out
+    assert "FAILED test_slow.py::test_uses_the_board" in out, out
+
+
+def test_the_timeout_default_is_120_s_and_pytest_timeouts_own_setting_wins(
+        project: pytest.Pytester) -> None:
+    project.makepyfile(test_t="def test_t(request, bench_profile):\n"
+                              "    print('TIMEOUT', request.node.get_closest_marker('timeout'))\n")
+    out = project.runpytest_subprocess("-s", "test_t.py").stdout.str()
+    assert "TIMEOUT Mark(name='timeout', args=(120.0,)" in out, out
+    out = project.runpytest_subprocess("-s", "--timeout", "7", "test_t.py").stdout.str()
+    assert "TIMEOUT None" in out, out
 
 
 def test_a_path_value_in_two_words_still_finds_the_project_config(
@@ -91,3 +127,48 @@ def test_an_environment_variable_sets_an_option_and_is_named_when_bad(
     result = project.runpytest_subprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "environment variable HIL_FLASH_BAUD='quick'" in result.stderr.str()
+
+
+# -- every setting: --hil-KEY, --KEY, environment HIL_KEY, ini hil_KEY ------------------
+SHOW_OPTIONS = ("def test_show(hil_bench):\n"
+                "    o = hil_bench.options\n"
+                "    print(f'OPTIONS port={o.port} baud={o.baud} flash={o.flash} "
+                "bench={o.bench}')\n")
+
+
+def _shown(result: pytest.RunResult) -> str:
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    return next(line for line in result.stdout.lines if "OPTIONS " in line)
+
+
+@pytest.mark.parametrize("args", [
+    ["--hil-port", "/dev/ttyX9", "--hil-baud=9600"],
+    ["--hil-port=/dev/ttyX9", "--hil-baud", "9600"],
+    ["--port", "/dev/ttyX9", "--baud", "9600"],
+    ["--port=/dev/ttyX9", "--baud=9600"],
+], ids=["hil-two-words", "hil-equals", "short-two-words", "short-equals"])
+def test_each_spelling_of_an_option_reaches_the_bench(project: pytest.Pytester,
+                                                     args: list[str]) -> None:
+    project.makepyfile(test_x=SHOW_OPTIONS)
+    shown = _shown(project.runpytest_subprocess(*args, "-s", "test_x.py"))
+    assert "port=/dev/ttyX9 baud=9600" in shown
+
+
+def test_environment_then_ini_give_settings_and_the_command_line_wins(
+        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.makepyfile(test_x=SHOW_OPTIONS)
+    project.makeini("[pytest]\nhil_port = /dev/from-ini\nhil_baud = 57600\n"
+                    "hil_flash = always\n")
+    monkeypatch.setenv("HIL_PORT", "/dev/from-env")
+    monkeypatch.setenv("HIL_BENCH", "bench-from-env.toml")
+    (project.path / "bench-from-env.toml").write_text("")
+    shown = _shown(project.runpytest_subprocess("-s", "test_x.py"))
+    # env beats ini; ini gives what env does not; no --firmware on a board: flash never
+    assert "port=/dev/from-env baud=57600 flash=never bench=" in shown
+    assert shown.endswith("/bench-from-env.toml"), shown
+    shown = _shown(project.runpytest_subprocess("-s", "--hil-port=/dev/from-cli", "test_x.py"))
+    assert "port=/dev/from-cli" in shown
+    monkeypatch.setenv("HIL_BAUD", "slow")
+    result = project.runpytest_subprocess("test_x.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "environment variable HIL_BAUD='slow'" in result.stderr.str()

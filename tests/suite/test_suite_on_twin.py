@@ -115,9 +115,10 @@ def test_pytest_with_no_port_runs_the_whole_suite_on_a_twin_and_passes(runs: Pat
         assert props[f"{tool}_version"] != "unknown"
     # the waveform a person can look at
     leds = run.messages  # (no message on pass); the files are in the summary
-    pngs = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
-            if line.startswith("waveform: ") and line.strip().endswith(".png")]
-    assert pngs and all(Path(p).stat().st_size > 1000 for p in pngs), (leds, run.output)
+    pictures = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
+                if line.startswith("waveform: ") and line.strip().endswith(".svg")]
+    assert pictures and all(Path(p).read_text().count("<polyline") >= 2 for p in pictures), \
+        (leds, run.output)
 
 
 def test_the_healthy_twin_passes_over_rfc2217(twin, runs: Path) -> None:
@@ -213,8 +214,8 @@ def _made(version: str = "1.24.1") -> bytes:
     return make_image(version)
 
 
+# (A missing file is a usage error before anything starts: tests/suite/test_bench_errors.py.)
 BAD_IMAGES = {
-    "missing": lambda: None,
     "corrupt": lambda: b"\x00not an ESP8266 image" * 100,
     # cut after the banner: the old check compared the MD5 only when the length matched
     "truncated": lambda: _made()[:-0x1000],
@@ -339,7 +340,7 @@ def test_a_hung_board_is_a_bench_error_and_later_tests_point_at_it(
     assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
     assert result.ret == 3, out
     assert "bench error during the test" in out
-    assert "BoardStateError: using the REPL: not tried, the board is in an unknown state since " \
+    assert "BoardStateError: not tried, the bench is broken since " \
         "test_hang.py::test_board_stops_answering" in out, out
 
 
@@ -417,7 +418,7 @@ def test_an_unplugged_board_is_a_bench_error_naming_the_port(
     assert outcomes.get("errors") == 2 and "failed" not in outcomes, out
     assert result.ret == 3, out
     assert "rfc2217://127.0.0.1:" in out and "bench error during the test" in out, out
-    assert "unknown state since test_unplug.py::test_board_unplugged" in out, out
+    assert "the bench is broken since test_unplug.py::test_board_unplugged" in out, out
 
 
 RESET_TESTS = '''

@@ -21,6 +21,7 @@
 #   micropython.kbd_intr(-1) on the unix port would reset SIGINT to SIG_DFL and a
 #   late signal would kill the board. The firmware's kbd_intr only moves the
 #   *virtual* char (see port_micropython.py).
+import gc
 import sys
 import select
 import binascii
@@ -31,9 +32,16 @@ _rx = open(0, "rb")
 _tx = sys.stdout
 _req = open(3, "wb")
 _rep = open(4, "rb")
+_kbd = open(5, "rb")  # Ctrl-C offers (hil/sim/kbd.py), non-blocking
 _poll = select.poll()
 _poll.register(_rx, select.POLLIN)
-_buf = b""
+_poll.register(_kbd, select.POLLIN)  # an input wait wakes for a Ctrl-C too
+_kpoll = select.poll()
+_kpoll.register(_kbd, select.POLLIN)
+_kbuf = bytearray(16)
+idle_collect = False  # True while the REPL (not user code) waits for input: see pyexec.lend
+no_take = 0  # 1 while a scheduled callback runs (sched._kick): a KeyboardInterrupt
+# raised there would be printed and dropped (mp_call_function_1_protected)
 _pos = 0
 _intr = -1  # the interrupt char the host currently watches for
 _service = None  # sched.service, set by sched.py (timers and pin IRQs while waiting)
@@ -41,51 +49,109 @@ _next_due = None  # sched.next_due: ms until the next timer, or -1
 
 
 _seq = 0
+in_call = 0  # 1 while a bus call waits for its reply: sched.py must not start another one
+RETRY_MS = 200  # a request whose reply has not come by then is sent again
+_rb = bytearray(256)  # reply bytes read and not yet used; the free part is all NULs
+_rmv = memoryview(_rb)
+_rpoll = select.poll()
+_rpoll.register(_rep, select.POLLIN)
+
+
+def _take(tag):
+    """Our reply's value from the buffer, or None; the lines before it are dropped.
+
+    Works on whatever the buffer holds: a Ctrl-C may have cut a line short (see
+    call()), so a line may carry two replies ("#7 o#8 ok"); every reply starts
+    with "#", which no value contains."""
+    end = _rb.find(b"\0")
+    if end < 0:
+        end = len(_rb)
+    nl = _rb.rfind(b"\n", 0, end)
+    if nl < 0:
+        if end == len(_rb):  # full of garbage without a line end: start over
+            _rmv[:] = bytes(len(_rb))
+        return None
+    found = None
+    for piece in bytes(_rmv[:nl]).replace(b"\n", b"#").split(b"#"):
+        if piece.startswith(tag):
+            found = piece[len(tag):].strip()
+    rest = bytes(_rmv[nl + 1:end])
+    _rmv[:] = bytes(len(_rb))
+    _rmv[: len(rest)] = rest
+    return found
+
+
+def take_ctrl_c():
+    """Raise the KeyboardInterrupt the host offered for a Ctrl-C, if any.
+
+    Ordinary Python code at a known place (the start of every pin-bus call,
+    every slice of a sleep, an input wait): what the board's VM does between
+    bytecodes. The SIGINT the host sends otherwise can strike anywhere."""
+    if _intr < 0 or no_take or not _kpoll.poll(0):
+        return
+    _drain_kbd()
+    call(b"took\n")
+    raise KeyboardInterrupt
+
+
+def _drain_kbd():
+    while _kbd.readinto(_kbuf):  # None once empty (non-blocking)
+        pass
 
 
 def call(msg):
-    """One pin-bus request -> its reply line (without the newline).
+    """One pin-bus request -> its reply value (bytes).
 
-    The host turns Ctrl-C into SIGINT, so a KeyboardInterrupt can land anywhere
-    in here; the request/reply pairs must never get out of step:
-    - every request carries a tag (#N) that the host echoes; a whole reply with
-      another tag is the leftover of a call that a KeyboardInterrupt cut short
-      after its write, and is dropped;
-    - a KeyboardInterrupt inside readline() may have eaten the start of a line:
-      a line without a tag is such a tail, and the request is sent again (every
-      request is idempotent but `tx`, whose doubling needs that rare cut);
+    The host turns Ctrl-C into SIGINT, and this unix build raises the
+    KeyboardInterrupt from the signal handler itself (MICROPY_ASYNC_KBD_INTR,
+    on where threads run without a GIL): at any machine instruction, inside a
+    read() that has just returned bytes as well. So bytes of a reply can be lost,
+    and no reader can prevent it. Instead nothing depends on them:
+    - every request carries a tag (#N) that the host echoes; replies of other
+      tags (left by a call that a KeyboardInterrupt cut short) are dropped;
+    - a request whose reply has not come within RETRY_MS is sent again, byte for
+      byte; the host answers a repeat of its last request from its cache without
+      doing it twice (a `tx` is not printed twice);
     - a KeyboardInterrupt while waiting is held until the reply is in, then raised.
     """
-    global _seq
+    global _seq, in_call
+    take_ctrl_c()
     ki = None
-    while True:
-        _seq = (_seq + 1) & 0xFFFF
-        tag = b"#%d " % _seq
-        _req.write(tag + msg)
-        again = False
+    _seq = (_seq + 1) & 0xFFFF
+    tag = b"%d " % _seq
+    req = b"#" + tag + msg
+    in_call = 1
+    try:
+        sent = False
         while True:
             try:
-                r = _rep.readline()
+                if not sent:
+                    _req.write(req)
+                    sent = True
+                if _rpoll.poll(RETRY_MS):
+                    n = _rep.readinto(_rmv[max(0, _rb.find(b"\0")):])
+                    if n == 0:
+                        return b""  # the host is gone (the process is being killed)
+                    r = _take(tag)
+                    if r is not None:
+                        break
+                else:
+                    sent = False  # no reply: send it again
             except KeyboardInterrupt as e:
                 ki = e
-                continue
-            if not r or r.startswith(tag):  # b"": the host is gone (the process is being killed)
-                break
-            if not r.startswith(b"#"):
-                again = True
-                break
-        if not again:
-            break
+    finally:
+        in_call = 0
     if ki is not None:
         raise ki
-    return r[len(tag):-1] if r else r
+    return r
 
 
 def call_noreply(msg):
     """A request after which the host kills the process (reset, soft reset)."""
     _req.write(msg)
     while True:
-        _rep.readline()
+        _rpoll.poll(-1)
+        _rep.readinto(_rmv)
 
 
 def set_intr(c):
@@ -93,6 +159,8 @@ def set_intr(c):
     global _intr
     _intr = c
     call(b"intr %d\n" % c)
+    if c < 0:
+        _drain_kbd()  # offers the code did not take are void now
 
 
 def intr_char():
@@ -128,20 +196,28 @@ def write_raw(b):
 
 
 def any_rx():
-    return _pos < len(_buf)
+    return _pos < _len
+
+
+# RX bytes read from the pipe and not yet used: one buffer for the whole run, so
+# the firmware's reading never leaves objects on the user's heap (startup.py).
+_rxb = bytearray(256)
+_len = 0
 
 
 def _fill(timeout):
-    global _buf, _pos
-    data = _rx.read(256)
-    if data is None:
+    global _len, _pos
+    n = _rx.readinto(_rxb)  # None: nothing there (non-blocking pipe)
+    if n is None:
+        if idle_collect:
+            gc.collect()  # the REPL's garbage, while it waits (pyexec.lend)
         _poll.poll(timeout)
-        data = _rx.read(256)
-    if data == b"":
+        n = _rx.readinto(_rxb)
+    if n == 0:
         # The host closed the UART: the chip is gone.
         raise SystemExit
-    if data:
-        _buf = data
+    if n:
+        _len = n
         _pos = 0
         return True
     return False
@@ -151,23 +227,26 @@ def rx_chr():
     """The next RX byte, waiting for it; timers and pin IRQs run meanwhile
     (esp_mphal.c: mp_hal_stdin_rx_chr -> MICROPY_EVENT_POLL_HOOK -> mp_handle_pending)."""
     global _pos
-    while _pos >= len(_buf):
+    while _pos >= _len:
+        take_ctrl_c()  # code reading the UART (input()) is interrupted here
         t = _next_due() if _next_due is not None else -1
         if not _fill(t) and _service is not None:
             _service()
-    c = _buf[_pos]
+    c = _rxb[_pos]
     _pos += 1
     return c
 
 
 def rx_pending():
     """Bytes read from the pipe but not yet consumed (kept across a soft reset)."""
-    return _buf[_pos:]
+    return bytes(_rxb[_pos:_len])
 
 
 def rx_preload(b):
-    global _buf, _pos
-    _buf = b
+    global _len, _pos
+    b = b[: len(_rxb)]
+    _rxb[: len(b)] = b
+    _len = len(b)
     _pos = 0
 
 

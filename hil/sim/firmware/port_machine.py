@@ -126,6 +126,7 @@ class Pin:
             self._irq_last = int(hal.call(b"r %d\n" % self._id))
             if self not in sched.irq_pins:
                 sched.irq_pins.append(self)
+            sched.arm()
         elif self in sched.irq_pins:
             sched.irq_pins.remove(self)
         if self._irq_obj is None:
@@ -194,6 +195,7 @@ class Timer:
         self._cb = callback
         self._due = _t.ticks_add(_t.ticks_ms(), self._period)
         sched.timers.append(self)
+        sched.arm()
 
     def deinit(self):
         if self in sched.timers:

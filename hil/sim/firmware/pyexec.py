@@ -12,6 +12,8 @@
 # - Tracebacks drop the frames of this firmware (it is C code on the board).
 import sys
 import io
+import gc as _gc
+import micropython
 import hal
 import readline
 
@@ -76,22 +78,99 @@ def _run(code, intr):
                     hal.set_intr(intr)
                 exec(code, globals_)
             hal.disarm()
+            if exc is not None:
+                _check_heap()
             return exc
         except BaseException as e:  # noqa: B036 - everything the code raises is the board's output
             if exc is None:
                 exc = e
 
 
+def _check_heap():
+    """A SIGINT that struck inside a garbage collection leaves the heap locked (and
+    its marks half set): this unix build raises KeyboardInterrupt from the signal
+    handler (hil/sim/kbd.py). The chip cannot go on; the host resets it as a
+    watchdog would, and says why in its log."""
+    micropython.heap_lock()
+    if micropython.heap_unlock() > 0:
+        hal.call_noreply(b"wdt heap-locked\n")
+
+
+SCRATCH = 24 * 1024  # bytes of the heap set aside (startup.py) lent to the REPL's own work
+_BLOCK = 32 if sys.maxsize > 2**32 else 16  # py/gc.c BYTES_PER_BLOCK
+_lent = None  # (first lent index, user's free bytes) while the REPL works in the set-aside part
+
+
+def lend():
+    """The REPL reads and compiles a command in the top of the set-aside part.
+
+    On the board the REPL's line editing and the compiler's work live in C
+    buffers or are short-lived; here they are Python objects, twice a board's size
+    on this 64-bit interpreter, and the allocator is first fit after a collection:
+    whatever the REPL keeps (history, the compiled code) would land in the middle
+    of the user's share and cut it up. So the top of the set-aside part, right
+    below the user's share, is freed meanwhile (it is what first fit takes), the
+    REPL collects its garbage while it waits for input (hal.idle_collect), and
+    reclaim() takes back what the REPL did not keep before the user's code runs."""
+    global _lent
+    if _lent is not None:
+        return
+    _gc.collect()
+    fill = getattr(hal, "set_aside", None)
+    if not fill:
+        return
+    f0 = _gc.mem_free()
+    n = len(fill)
+    lo = max(0, n - SCRATCH // _BLOCK)
+    i = lo
+    while i < n:  # the last ones made sit highest: right below the user's share
+        fill[i] = None
+        i += 1
+    _gc.collect()
+    _lent = (lo, f0)
+    hal.idle_collect = True
+
+
+def reclaim():
+    """Before the user's code runs: the user's share is what it was before lend()."""
+    global _lent
+    hal.idle_collect = False
+    if _lent is None:
+        return
+    lo, f0 = _lent
+    _lent = None
+    fill = hal.set_aside
+    _gc.collect()
+    extra = (_gc.mem_free() - f0) // _BLOCK
+    i = lo
+    n = len(fill)
+    while extra > 0 and i < n:  # first fit: back into the lent part, around what the REPL kept
+        if fill[i] is None:
+            fill[i] = (i,)
+            extra -= 1
+        i += 1
+
+
 def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
-    """parse_compile_execute: 0 ran cleanly, 1 raised (printed), FORCED_EXIT on SystemExit."""
+    """parse_compile_execute: 0 ran cleanly, 1 raised (printed), FORCED_EXIT on SystemExit.
+
+    `src` may come in a one-item list that this empties: then the caller holds no
+    reference to the text, and it is collected before the code runs."""
     ret = 0
     exc = None
+    if isinstance(src, list):
+        src = src.pop()
     try:
         if isinstance(src, (bytes, bytearray)):
             src = bytes(src).decode()
         if kind == "exec":
             globals_["__file__"] = filename  # MICROPY_MODULE___FILE__
+        # The REPL's own garbage (readline, the source text) is C buffers on the
+        # board: collected here, it neither counts in the user's heap nor leaves
+        # the user's objects scattered over it (startup.py _set_aside_the_users_heap).
         code = compile(src, filename, kind)
+        src = None
+        reclaim()
     except BaseException as e:  # SyntaxError, MemoryError, KeyboardInterrupt
         exc = e
     if exc is None:
@@ -114,11 +193,13 @@ def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
 
 def exec_file(name, no_interrupt=False):
     """pyexec_file_if_exists(): 0 if it ran cleanly or is absent, else as execute()."""
+    lend()
     try:
         with open(name) as f:
             src = f.read()
     except OSError:
         return 0
+    src = [src]
     return execute(src, "exec", name, no_interrupt=no_interrupt)
 
 
@@ -143,6 +224,7 @@ def _raw_paste():
         if remain == 0:
             hal.write_raw(b"\x01")
             remain = WINDOW
+    buf = [buf]
     return execute(buf, "exec", print_eof=True)
 
 
@@ -151,6 +233,7 @@ def raw_repl():
     global mode
     hal.tx("raw REPL; CTRL-B to exit\r\n")
     while True:
+        lend()
         line = bytearray()
         hal.tx(">")
         while True:
@@ -185,6 +268,7 @@ def raw_repl():
         if not line:
             hal.tx("\r\n")
             return FORCED_EXIT
+        line = [line]
         ret = execute(line, "exec", print_eof=True)
         if ret & FORCED_EXIT:
             return ret
@@ -206,6 +290,7 @@ def friendly_repl():
     global mode
     hal.tx(banner())
     while True:
+        lend()
         ret = readline.readline("", ">>> ")
         kind = "single"
         if ret == 1:  # Ctrl-A
@@ -260,6 +345,8 @@ def friendly_repl():
                     break
             if src is None:
                 continue
+        readline.line = ""
+        src = [src]
         ret = execute(src, kind)
         if ret & FORCED_EXIT:
             return ret

@@ -6,6 +6,8 @@
 # Enter is "\r"; from v1.25 "\n" is Enter too and the "\n" of "\r\n" is
 # dropped (docs/protocols.md §3.1). Tab completion of names is not ported; a tab
 # after whitespace inserts 4 spaces, as on the board.
+import gc
+
 import hal
 
 HISTORY_SIZE = 8
@@ -41,7 +43,10 @@ def _back(n):
 
 def _push_history(s):
     if s and (not hist or hist[0] != s):
-        hist.insert(0, s)
+        # the editing's garbage (a C buffer on the board) goes first, so the entry,
+        # which lives on, lands low in the heap instead of cutting the user's share
+        gc.collect()
+        hist.insert(0, "%s" % s)  # a copy, made after the collection
         del hist[HISTORY_SIZE:]
 
 

@@ -75,12 +75,40 @@ def _sweep(main_globals):
                 delattr(builtins, name)
             except (AttributeError, TypeError):
                 pass
+    sched.stop()
     sched.timers.clear()
     sched.irq_pins.clear()
     port_machine._pins.clear()
     _scrub(64)
     gc.collect()
     gc.collect()
+
+
+def _set_aside_the_users_heap():
+    """Leave the user exactly CONFIG["heap"] bytes free, in one piece above the firmware.
+
+    The firmware's own objects (its bytecode, loaded by now) sit at the bottom of
+    the heap, with holes between them. The allocator is first fit from the
+    bottom, so one-block objects made now fill those holes first, then the free
+    space above from its bottom up; made until only the user's share is free,
+    they leave that share as one contiguous piece at the top, as the board's heap
+    is after boot, and the firmware's objects can neither count in it nor cut it up.
+    """
+    import gc
+
+    gc.collect()
+    block = 32 if sys.maxsize > 2**32 else 16  # py/gc.c BYTES_PER_BLOCK: 4 words
+    target = int(hal.CONFIG.get("heap", 38016))
+    n = max(0, (gc.mem_free() - target) // block)
+    fill = [None] * n
+    n = max(0, min(n, (gc.mem_free() - target) // block))
+    i = 0
+    while i < n:
+        fill[i] = (i,)  # a one-block object (built at run time, not a constant)
+        i += 1
+    hal.set_aside = fill
+    port_gc.baseline = gc.mem_alloc()
+    sys.stderr.write("heap: %d bytes free for the user, %d set aside\n" % (gc.mem_free(), port_gc.baseline))
 
 
 def _request_soft_reset():
@@ -106,9 +134,7 @@ def run(main_globals):
     flashfs.open_flash()
     flashfs.mount_root()
     sys.path[:] = ["", ".frozen", "/lib"]
-    import gc
-
-    gc.collect()
+    _set_aside_the_users_heap()
     ret = pyexec.exec_file("boot.py")
     if not ret & pyexec.FORCED_EXIT and pyexec.mode == pyexec.MODE_FRIENDLY:
         if ret == 0 or tuple(cfg["version_tuple"]) < (1, 22):
@@ -124,6 +150,9 @@ def run(main_globals):
         except KeyboardInterrupt:
             # A late Ctrl-C that slipped past the guards: the REPL carries on.
             continue
+        except MemoryError:
+            pyexec._check_heap()  # left locked by a SIGINT (hil/sim/kbd.py): a watchdog reset
+            raise
         if r & pyexec.FORCED_EXIT:
             break
     _sweep(main_globals)
