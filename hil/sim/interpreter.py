@@ -19,10 +19,14 @@ Known behaviours modelled:
   here. Bytes that must go out exactly (the REPL's own ``\\r\\n``-free echo of
   a ``\\n``, ``sys.stdout.buffer.write``) travel as ``tx HEX`` requests on the
   pin bus; fd 1 is drained first, so the order on the wire is kept.
-- RX capacity: the chip holds about 128 bytes in the UART FIFO plus a 16-byte
-  ring buffer (ports/esp8266/uart.c); bytes beyond what the firmware has not
-  read yet are dropped (FIONREAD on the pipe), so a long paste into a busy
-  board loses bytes as on the board.
+- RX capacity: the chip holds 128 bytes in the UART FIFO plus what the RX
+  interrupt moved into stdin_ringbuf: 256 bytes, one kept free (UART0 is the
+  REPL's dupterm, so ports/esp8266/uart.c uart0_rx_intr_handler fills
+  esp_mphal.c's stdin_ringbuf_array[256], not the 16-byte uart_ringbuf).
+  Bytes beyond what the firmware has not read yet are dropped (FIONREAD on
+  the pipe), so a long paste into a busy board loses bytes as on the board,
+  while raw-paste flow control (two 128-byte windows in flight) never does,
+  however late the host schedules the interpreter.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
   byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
@@ -81,7 +85,7 @@ log = logging.getLogger(__name__)
 
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
-RX_CAPACITY = 128 + 16  # UART RX FIFO + stdin ring buffer (ports/esp8266/uart.c, esp_mphal.c)
+RX_CAPACITY = 128 + 255  # UART RX FIFO + stdin_ringbuf (uart.c, esp_mphal.c; see above)
 FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
