@@ -20,13 +20,11 @@ import hashlib
 import os
 from pathlib import Path
 
-FLASH_SIZE = 0x400000  # 4 MiB: NodeMCU v2/v3 boards carry a 32 Mbit ESP-12E/F module
+# The chip's flash layout (size, filesystem region) is one fact, shared with the
+# harness as constants: hil/chip/esp8266.py.
+from hil.chip.esp8266 import FLASH_SIZE, FS_END, FS_START  # noqa: F401 (re-exported)
+
 SECTOR = 0x1000  # SPI NOR erase sector (SPI flash datasheets; esptool FLASH_SECTOR_SIZE)
-# Filesystem region as MicroPython lays it out for boards with >= 1 MiB flash
-# (ports/esp8266/modules/flashbdev.py: START_SEC = 0x100000 // SEC_SIZE, and
-# the last 20 KiB hold the SDK's RF/system parameter sectors).
-FS_START = 0x100000
-FS_END = 0x3FB000
 
 ERASED = 0xFF
 
