@@ -31,6 +31,10 @@ def _latched(first: Exception) -> BoardStateError:
     (LineSpeedError("the board answers at another baud"), "garbled"),
     (_latched(PortGoneError("the port stopped working")), "port-gone"),
     (BoardTimeoutError("exec", 5.0, b">>> "), "no-answer"),
+    # the end of a raw paste never acknowledged: the ^D was lost on the line
+    (BoardTimeoutError("exec", 5.0, b"\x04\x04>R\x01\x80\x00\x01\x01\x01"), "garbled"),
+    # acknowledged, then the code ran too long: no answer
+    (BoardTimeoutError("exec", 5.0, b">R\x01\x80\x00\x01\x04"), "no-answer"),
     (PortNotFoundError("no such port"), "port-missing"),
     (ImageError("not an ESP8266 image"), "image-refused"),
 ])
