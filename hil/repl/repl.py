@@ -31,7 +31,14 @@ from types import TracebackType
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from hil.errors import BoardTimeoutError, DeviceError, LineSpeedError, PortError, ProtocolError
+from hil.errors import (
+    BoardTimeoutError,
+    DeviceError,
+    HilError,
+    LineSpeedError,
+    PortError,
+    ProtocolError,
+)
 from hil.repl.link import Link
 from hil.transport import has_modem_lines, open_port
 
@@ -462,6 +469,8 @@ class Repl:
             self._enter_raw()
             try:
                 result = fn(*args)
+            except HilError:  # ours (a timeout is also an OSError), never the device's
+                raise
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e
