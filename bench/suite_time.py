@@ -16,7 +16,6 @@ its share; and the peak resident memory of the harness (pytest) and the twin
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -29,7 +28,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BIN, Row, descendants, median, print_table, ratio_row, rss_mb, sim
+from bench._common import BIN, Row, descendants, median, ratio_row, rss_mb, sim, standalone
 
 
 def floors() -> dict[str, float]:
@@ -159,13 +158,5 @@ def measure(runs: int = 3) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args(argv)
-    print_table(measure(args.runs))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(measure, __doc__))

@@ -59,7 +59,7 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
                   f"{1.5 * cycle:.1f} s, then release it")
         run = None
     if run is not None:
-        png = plot(run.trace, board.artifact("press.png"), title="press stops the app")
+        picture = plot(run.trace, board.artifact("press.svg"), title="press stops the app")
         if run.returned:  # the app's last LED write after the press: when it stopped
             after = [t for ch in (0, 1) for t, _ in run.trace.edges(ch) if t >= run.pressed_at_ms]
             if after:
@@ -71,7 +71,7 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
                 f"{hold:.1f} s (longer than its {cycle:.1f} s cycle); {p.button} read "
                 f"{_fmt(seen)} during the press. "
                 + verdicts.diagnose(board)
-                + f" Waveform: {png}", pytrace=False)
+                + f" Waveform: {picture}", pytrace=False)
     else:
         try:
             board.repl.wait(timeout=3 * cycle)

@@ -17,6 +17,7 @@ import pytest
 pytestmark = pytest.mark.slow  # builds and installs a wheel
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # pip builds the wheel
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +54,15 @@ def test_python_310_gets_a_toml_parser(wheel: zipfile.ZipFile) -> None:
     requires = [line for line in wheel.read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist: tomli")]
     assert requires and 'python_version < "3.11"' in requires[0], requires
+
+
+def test_no_plotting_library_and_bounded_private_part_users(wheel: zipfile.ZipFile) -> None:
+    (metadata,) = [n for n in wheel.namelist() if n.endswith("dist-info/METADATA")]
+    requires = {line.split(":", 1)[1].strip().split(";")[0].replace(" ", "")
+                for line in wheel.read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    names = {r.split("<")[0].split(">")[0].split("=")[0].split("!")[0] for r in requires}
+    assert "matplotlib" not in names  # the waveform is an SVG written directly
+    for dist in ("pytest", "pyserial", "mpremote", "esptool", "esp-pylib"):
+        (spec,) = [r for r in requires if r.split("<")[0].split(">")[0] == dist]
+        assert "<" in spec, f"{dist} has no upper bound: {spec}"

@@ -7,7 +7,7 @@ the app wrote) are left alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -40,14 +40,26 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
                                              for part in p.relative_to(app_dir).parts))
 
 
-def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None) -> DeployResult:
-    """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write."""
+def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> DeployResult:
+    """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write.
+
+    ``progress(done, total)``: bytes of the app's files dealt with so far (an
+    unchanged file counts as done at once).
+    """
     app_dir = Path(app_dir)
     paths = app_files(app_dir, files)
     compile_check(p for p in paths if p.suffix == ".py")  # before anything is written
     uploaded: list[str] = []
     skipped: list[str] = []
     made_dirs: set[str] = set()
+    total = sum(p.stat().st_size for p in paths)
+    before = 0  # bytes of the files already dealt with
+
+    def report(done_in_file: int, _size: int = 0) -> None:
+        if progress is not None:
+            progress(before + done_in_file, total)
+
     for path in paths:
         rel = PurePosixPath(*path.relative_to(app_dir).parts)
         target = "/" + str(rel)
@@ -55,13 +67,15 @@ def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None)
         want = hashlib.sha256(data).hexdigest()
         if repl.fs_sha256(target) == want:
             skipped.append(target)
+            before += len(data)
+            report(0)
             continue
         for parent in reversed(rel.parents[:-1]):
             d = "/" + str(parent)
             if d not in made_dirs:
                 repl.fs_mkdir(d)
                 made_dirs.add(d)
-        repl.fs_write(target, data)
+        repl.fs_write(target, data, progress=report)
         got = repl.fs_sha256(target)
         if got != want:
             raise DeployError(
@@ -69,4 +83,6 @@ def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None)
                 f"sha256 is {got}, expected {want}; the filesystem may be full or damaged "
                 f"(check free space with os.statvfs('/'))")
         uploaded.append(target)
+        before += len(data)
+        report(0)
     return DeployResult(tuple(uploaded), tuple(skipped))

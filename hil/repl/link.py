@@ -249,6 +249,10 @@ class Link:
                 raise self.timeout_error(deadline, awaiting=b"any byte")
             self._fill(block=True)
 
+    def unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of what is pending (a reader took too much)."""
+        self._pending[:0] = data
+
     def peek(self) -> bytes:
         """What has arrived and is not consumed yet (nothing is read from the port)."""
         return bytes(self._pending)

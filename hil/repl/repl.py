@@ -26,6 +26,7 @@ import errno
 import random
 import re
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from mpremote.transport import TransportError, TransportExecError
@@ -319,6 +320,30 @@ class Repl:
                          "it is still running; Repl.interrupt() stops it", watch_reset=True):
             return self._follow()
 
+    def read_output(self, timeout: float) -> tuple[bytes, bool]:
+        """What started code printed since the last call: ``(bytes, still_running)``.
+
+        Waits up to ``timeout`` for the first byte; a quiet board is ``(b"",
+        True)``, not an error (the caller decides what silence means). Reads
+        no further than the end of the code's stdout (the raw REPL's first
+        0x04, docs/protocols.md §3.2): that and its stderr stay for wait().
+        """
+        if self.state is not State.RUNNING:
+            raise ProtocolError(f"read_output on {self.port}: nothing was started (state "
+                                f"{self.state.value})")
+        self._check_open()
+        with self._link.waiting(timeout, f"reading the output of code on {self.port}"):
+            try:
+                self._link.wait_for_data()
+            except BoardTimeoutError:
+                return b"", True
+        data = self._link.drain()
+        end = data.find(b"\x04")
+        if end >= 0:
+            self._link.unread(data[end:])
+            return data[:end], False
+        return data, True
+
     def interrupt(self, timeout: float = 5.0) -> str:
         """Ctrl-C the running code; its output. KeyboardInterrupt is not an error here."""
         self._check_open()
@@ -443,9 +468,12 @@ class Repl:
     def fs_read(self, path: str) -> bytes:
         return bytes(self._fs("reading", path, self._t.fs_readfile, path))
 
-    def fs_write(self, path: str, data: bytes) -> None:
+    def fs_write(self, path: str, data: bytes,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        """Write ``data`` to ``path``; ``progress(written, len(data))`` after each chunk."""
         timeout = 10.0 + len(data) / 500  # raw-paste of repr'd chunks: ~1-2 kB/s at 115200
-        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout)
+        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout,
+                 progress_callback=progress)
 
     def fs_sha256(self, path: str) -> str | None:
         try:
@@ -463,12 +491,12 @@ class Repl:
         except FileExistsError:
             pass
 
-    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
+    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0, **kwargs):
         with self._guard(timeout, f"{doing} {path} on the board on {self.port}",
                          watch_reset=True):
             self._enter_raw()
             try:
-                result = fn(*args)
+                result = fn(*args, **kwargs)
             except HilError:  # ours (a timeout is also an OSError), never the device's
                 raise
             except TransportExecError as e:  # not an OSError: a real device exception

@@ -180,7 +180,12 @@ class Esp8266:
 
     def brownout(self) -> None:
         """A supply dip (link fault `brownout`): the chip restarts as at power-on (rst cause 1).
-        Nothing happens while it is off or held in reset (EN low)."""
+        Nothing happens while it is off or held in reset (EN low).
+
+        The ESP8266 has no brown-out detector of its own: a dip below its power-on
+        threshold is a power-on reset. Shallower dips are also reported with rst cause 2
+        (esp8266/Arduino#1013: "could indicate power supply issues"); which one a given
+        dip gives is UNVERIFIED, the twin always says 1."""
         with self._lock:
             if self._state == "off" or self._in_reset:
                 return

@@ -8,7 +8,8 @@ out, answers the pin bus and turns resets into what the chip does.
 Child file descriptors:
 
 - 0: UART RX (a pipe; non-blocking on the firmware side), 1: UART TX,
-  2: stderr (logged, never on the UART), 3: pin-bus requests, 4: replies.
+  2: stderr (logged, never on the UART), 3: pin-bus requests, 4: replies,
+  5: Ctrl-C offers (hil/sim/kbd.py).
 
 Known behaviours modelled:
 
@@ -24,11 +25,10 @@ Known behaviours modelled:
   board loses bytes as on the board.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
-  byte then becomes SIGINT (KeyboardInterrupt in the unix port) instead of
-  data, as the UART ISR does. While the REPL itself reads, Ctrl-C is a byte.
-  SIGINTs are at least ``SIGINT_MIN_INTERVAL`` apart: the unix port exits if a
-  second SIGINT arrives while the first is still pending, whereas the board
-  merely re-raises; a ^C within that interval would coalesce on the board too.
+  byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
+  it: offered on fd 5 and taken by the firmware where that is safe, SIGINT for
+  code that never looks (hil/sim/kbd.py). While the REPL itself reads, Ctrl-C
+  is a byte.
 - Soft reset (Ctrl-D, ``machine.soft_reset()``, ``sys.exit()`` at the REPL)
   is a *new* process (fresh interpreter state, as on the board), which keeps
   the REPL mode and any RX bytes the old one had read but not used.
@@ -73,6 +73,7 @@ from typing import Protocol
 
 from hil.chip import esp8266
 from hil.sim.frozen import compiled_dir
+from hil.sim.kbd import CtrlC
 from hil.sim.micropython_bin import find_micropython
 from hil.sim.spawn import spawn
 
@@ -85,7 +86,6 @@ ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
 # lets a host send two windows (2 x 128) before the board reads a byte
 # (docs/protocols.md §3.3), so anything smaller loses pasted code under load.
 RX_CAPACITY = 128 + 255
-SIGINT_MIN_INTERVAL = 0.05  # s; see "Ctrl-C" above
 FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
@@ -140,6 +140,7 @@ class _Child:
         self.threads: list[threading.Thread] = []
         self.status: int | None = None
         self.stderr_tail: deque[str] = deque(maxlen=40)
+        self.kbd: CtrlC | None = None
 
 
 class MicroPythonProcess:
@@ -170,7 +171,6 @@ class MicroPythonProcess:
         self._tx_lock = threading.Lock()  # fd-1 bytes vs `tx` bytes: one order on the wire
         self._child: _Child | None = None
         self._intr = -1
-        self._last_sigint = 0.0
         self._stopped = False
         self._started = False
         self._mode = "friendly"
@@ -208,7 +208,8 @@ class MicroPythonProcess:
                     if out:
                         self._write_rx(out)
                         out = bytearray()
-                    self._sigint(child)
+                    if child.kbd is not None:
+                        child.kbd.press()
                     continue
                 if room > 0:
                     out.append(b)
@@ -294,6 +295,9 @@ class MicroPythonProcess:
         rep_r, rep_w = (_high(fd) for fd in os.pipe())
         os.set_blocking(rep_r, False)  # the firmware polls its replies (hal.call)
         err_r, err_w = (_high(fd) for fd in os.pipe())
+        kbd_r, kbd_w = (_high(fd) for fd in os.pipe())
+        os.set_blocking(kbd_r, False)
+        os.set_blocking(kbd_w, False)
         argv = [self.executable, "-X", f"heapsize={self.heap_bytes + FIRMWARE_HEAP}", str(ENTRY), str(cfg_path)]
         env = dict(os.environ)
         env.pop("MICROPYPATH", None)
@@ -306,13 +310,14 @@ class MicroPythonProcess:
                 self.executable,
                 argv,
                 env,
-                {0: self._rx_r, 1: tx_w, 2: err_w, 3: req_w, 4: rep_r},
+                {0: self._rx_r, 1: tx_w, 2: err_w, 3: req_w, 4: rep_r, 5: kbd_r},
                 setsid=True,
             )
         finally:
-            for fd in (tx_w, req_w, rep_r, err_w):
+            for fd in (tx_w, req_w, rep_r, err_w, kbd_r):
                 os.close(fd)
         child = _Child(pid, tx_r, req_r, rep_w, err_r)
+        child.kbd = CtrlC(pid, kbd_w)
         child.threads = [
             threading.Thread(target=self._tx_loop, args=(child,), name=f"mp-tx-{pid}", daemon=True),
             threading.Thread(target=self._bus_loop, args=(child,), name=f"mp-bus-{pid}", daemon=True),
@@ -333,6 +338,7 @@ class MicroPythonProcess:
             return
         for t in child.threads:
             t.start()
+        child.kbd.start()
 
     def _kill(self, child: _Child) -> None:
         try:
@@ -346,16 +352,8 @@ class MicroPythonProcess:
                 _, child.status = os.waitpid(child.pid, 0)
             except ChildProcessError:
                 child.status = -1
-
-    def _sigint(self, child: _Child) -> None:
-        now = time.monotonic()
-        if now - self._last_sigint < SIGINT_MIN_INTERVAL:
-            return
-        self._last_sigint = now
-        try:
-            os.kill(child.pid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
+        if child.kbd is not None:
+            child.kbd.close()
 
     def _write_rx(self, data: bytes | bytearray) -> None:
         try:
@@ -487,20 +485,30 @@ class MicroPythonProcess:
             with self._lock:
                 c = int(args[0])
                 self._intr = c if 0 <= c <= 255 else -1
+            if self._intr < 0 and child.kbd is not None:
+                child.kbd.settled()  # the code has finished: no Ctrl-C is owed any more
+            return "ok"
+        if op == "took":  # the firmware raised the offered KeyboardInterrupt (hal.take_ctrl_c)
+            if child.kbd is not None:
+                child.kbd.settled()
             return "ok"
         if op == "t":
             return str(int(time.monotonic() * 1000))
         if op == "kbd":
-            # a Ctrl-C that a scheduled callback caught (sched._kick): raise it again
-            try:
-                os.kill(child.pid, signal.SIGINT)
-            except ProcessLookupError:
-                pass
+            # a Ctrl-C that a scheduled callback caught (sched._kick): offer it again
+            if child.kbd is not None:
+                child.kbd.press()
             return "ok"
         if op == "reset":
             with self._lock:
                 child.exit_reason = "reset"
             self._kill(child)  # the chip (on_exit) puts the pins back to their reset state
+            return None
+        if op == "wdt":  # the firmware cannot go on (pyexec._check_heap): a watchdog reset
+            log.warning("the twin's interpreter cannot go on (%s): a Ctrl-C struck inside its "
+                        "garbage collection; the chip restarts as its watchdog would",
+                        " ".join(args) or "?")
+            self._kill(child)  # exit_reason None: on_exit("crash"), a watchdog reset
             return None
         if op == "soft":
             with self._lock:

@@ -84,7 +84,8 @@ def open_error(spec: str, e: BaseException) -> PortError:
         return PortBusyError(
             f"board busy: another process holds {spec} (a serial monitor, mpremote, esptool or "
             f"another test run); close it and retry (`fuser {spec}` shows who)")
-    return PortError(f"opening {spec}: {e}")
+    return PortError(f"opening {spec}: {e}; check that it is the board's serial port (`hil "
+                     f"ports` lists them), replug the board, and close other programs using it")
 
 
 def gone_error(spec: str, e: BaseException, doing: str) -> PortError:
@@ -127,10 +128,8 @@ def has_modem_lines(port: serial.Serial) -> bool:
         return False
     try:
         port.rts = port.rts
-    except OSError as e:
+    except OSError as e:  # pyserial's SerialException too
         if e.errno in (errno.ENOTTY, errno.EINVAL):
             return False
-        raise gone_error(port.port, e, "setting the reset lines") from e
-    except serial.SerialException as e:  # rfc2217: the server went away
         raise gone_error(port.port, e, "setting the reset lines") from e
     return True

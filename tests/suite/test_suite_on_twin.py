@@ -115,9 +115,10 @@ def test_pytest_with_no_port_runs_the_whole_suite_on_a_twin_and_passes(runs: Pat
         assert props[f"{tool}_version"] != "unknown"
     # the waveform a person can look at
     leds = run.messages  # (no message on pass); the files are in the summary
-    pngs = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
-            if line.startswith("waveform: ") and line.strip().endswith(".png")]
-    assert pngs and all(Path(p).stat().st_size > 1000 for p in pngs), (leds, run.output)
+    pictures = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
+                if line.startswith("waveform: ") and line.strip().endswith(".svg")]
+    assert pictures and all(Path(p).read_text().count("<polyline") >= 2 for p in pictures), \
+        (leds, run.output)
 
 
 def test_the_healthy_twin_passes_over_rfc2217(twin, runs: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -75,12 +76,25 @@ def test_wrong_period_fails() -> None:
     assert not check(two).ok
 
 
-@pytest.mark.parametrize("suffix", [".png", ".svg"])
-def test_plot_and_vcd_are_written(tmp_path: Path, suffix: str) -> None:
+def test_plot_and_vcd_are_written(tmp_path: Path) -> None:
     trace = blink()
     trace = Trace(trace.names, trace.changes, trace.end_ms, marks=(("press", 1500),))
-    out = plot(trace, tmp_path / f"w{suffix}")
-    assert out.stat().st_size > 1000
+    out = plot(trace, tmp_path / "w.svg", title="blink & press")
+    svg = ET.parse(out).getroot()  # well-formed SVG
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "blink & press" in texts and "press" in texts
+    assert all(name in texts for name in trace.names)
+    assert "time since sampling started (s)" in texts
+    # one step line per channel; each level change is a vertical step (same x twice)
+    lines = [p.get("points").split() for p in svg.iter("{http://www.w3.org/2000/svg}polyline")]
+    assert len(lines) == len(trace.names)
+    d4 = [tuple(map(float, pt.split(","))) for pt in lines[0]]
+    verticals = sum(1 for a, b in zip(d4, d4[1:]) if a[0] == b[0] and a[1] != b[1])
+    assert verticals == len(trace.edges(0)), (verticals, trace.edges(0))
+    assert d4[-1][0] == 900 - 20  # drawn to the end of sampling
+    with pytest.raises(ValueError, match="SVG"):
+        plot(trace, tmp_path / "w.png")
     vcd = write_vcd(trace, tmp_path / "w.vcd").read_text()
     assert "$var wire 1" in vcd and "D4_GPIO2" in vcd
     assert "#3500" in vcd  # closed at the end of sampling

@@ -19,6 +19,7 @@ import pytest
 pytestmark = pytest.mark.slow  # runs pytest in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # a venv and a pip install
 
 
 @pytest.fixture(scope="module")

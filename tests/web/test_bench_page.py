@@ -251,3 +251,10 @@ def test_a_vcd_dropped_on_the_page_replays(twin: Any, bench_page: BenchPage) -> 
     assert [t for t, _ in d4] == pytest.approx([0, 0, 0.5, 1.0])
     for lit, dark in (("D4", "D0"), ("D0", "D4"), ("D4", "D0")):
         bench_page.wait(lit_js(lit, dark))
+
+
+@pytest.mark.twin(erased=True)
+def test_an_erased_board_shows_its_boot_loop(twin: Any, bench_page: BenchPage) -> None:
+    bench_page.wait("document.getElementById('boot').dataset.state === 'boot-loop'")
+    reason = get_state(twin)["boot_failure"]["reason"]
+    assert reason in bench_page.page.inner_text("#firmware")

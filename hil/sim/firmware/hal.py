@@ -21,6 +21,7 @@
 #   micropython.kbd_intr(-1) on the unix port would reset SIGINT to SIG_DFL and a
 #   late signal would kill the board. The firmware's kbd_intr only moves the
 #   *virtual* char (see port_micropython.py).
+import gc
 import sys
 import select
 import binascii
@@ -31,8 +32,16 @@ _rx = open(0, "rb")
 _tx = sys.stdout
 _req = open(3, "wb")
 _rep = open(4, "rb")
+_kbd = open(5, "rb")  # Ctrl-C offers (hil/sim/kbd.py), non-blocking
 _poll = select.poll()
 _poll.register(_rx, select.POLLIN)
+_poll.register(_kbd, select.POLLIN)  # an input wait wakes for a Ctrl-C too
+_kpoll = select.poll()
+_kpoll.register(_kbd, select.POLLIN)
+_kbuf = bytearray(16)
+idle_collect = False  # True while the REPL (not user code) waits for input: see pyexec.lend
+no_take = 0  # 1 while a scheduled callback runs (sched._kick): a KeyboardInterrupt
+# raised there would be printed and dropped (mp_call_function_1_protected)
 _pos = 0
 _intr = -1  # the interrupt char the host currently watches for
 _service = None  # sched.service, set by sched.py (timers and pin IRQs while waiting)
@@ -72,6 +81,24 @@ def _take(tag):
     return found
 
 
+def take_ctrl_c():
+    """Raise the KeyboardInterrupt the host offered for a Ctrl-C, if any.
+
+    Ordinary Python code at a known place (the start of every pin-bus call,
+    every slice of a sleep, an input wait): what the board's VM does between
+    bytecodes. The SIGINT the host sends otherwise can strike anywhere."""
+    if _intr < 0 or no_take or not _kpoll.poll(0):
+        return
+    _drain_kbd()
+    call(b"took\n")
+    raise KeyboardInterrupt
+
+
+def _drain_kbd():
+    while _kbd.readinto(_kbuf):  # None once empty (non-blocking)
+        pass
+
+
 def call(msg):
     """One pin-bus request -> its reply value (bytes).
 
@@ -88,6 +115,7 @@ def call(msg):
     - a KeyboardInterrupt while waiting is held until the reply is in, then raised.
     """
     global _seq, in_call
+    take_ctrl_c()
     ki = None
     _seq = (_seq + 1) & 0xFFFF
     tag = b"%d " % _seq
@@ -131,6 +159,8 @@ def set_intr(c):
     global _intr
     _intr = c
     call(b"intr %d\n" % c)
+    if c < 0:
+        _drain_kbd()  # offers the code did not take are void now
 
 
 def intr_char():
@@ -179,6 +209,8 @@ def _fill(timeout):
     global _len, _pos
     n = _rx.readinto(_rxb)  # None: nothing there (non-blocking pipe)
     if n is None:
+        if idle_collect:
+            gc.collect()  # the REPL's garbage, while it waits (pyexec.lend)
         _poll.poll(timeout)
         n = _rx.readinto(_rxb)
     if n == 0:
@@ -196,6 +228,7 @@ def rx_chr():
     (esp_mphal.c: mp_hal_stdin_rx_chr -> MICROPY_EVENT_POLL_HOOK -> mp_handle_pending)."""
     global _pos
     while _pos >= _len:
+        take_ctrl_c()  # code reading the UART (input()) is interrupted here
         t = _next_due() if _next_due is not None else -1
         if not _fill(t) and _service is not None:
             _service()

@@ -9,19 +9,26 @@ from time import *  # noqa: F401,F403  ticks_ms, ticks_us, ticks_diff, ...
 import time as _t
 import sched
 
+import hal
+
 EPOCH_2000 = 946684800  # seconds from 1970-01-01 to 2000-01-01 (the unix port uses 1970)
 
 _rtc_base = 0  # seconds since 2000 at _rtc_t0
 _rtc_t0 = _t.ticks_ms()
 
 
+SLICE_MS = 10  # a sleep looks for an offered Ctrl-C this often (hal.take_ctrl_c)
+
+
 def sleep_ms(ms):
     ms = int(ms)
     if ms <= 0:
+        hal.take_ctrl_c()
         sched.service()
         return
     deadline = _t.ticks_add(_t.ticks_ms(), ms)
     while True:
+        hal.take_ctrl_c()
         sched.service()
         left = _t.ticks_diff(deadline, _t.ticks_ms())
         if left <= 0:
@@ -29,6 +36,8 @@ def sleep_ms(ms):
         nxt = sched.next_due()
         if 0 <= nxt < left:
             left = nxt if nxt > 0 else 1
+        if left > SLICE_MS and hal.intr_char() >= 0:
+            left = SLICE_MS
         _t.sleep_ms(left)
 
 

@@ -13,6 +13,7 @@
 import sys
 import io
 import gc as _gc
+import micropython
 import hal
 import readline
 
@@ -77,26 +78,47 @@ def _run(code, intr):
                     hal.set_intr(intr)
                 exec(code, globals_)
             hal.disarm()
+            if exc is not None:
+                _check_heap()
             return exc
         except BaseException as e:  # noqa: B036 - everything the code raises is the board's output
             if exc is None:
                 exc = e
 
 
-SCRATCH = 24 * 1024  # bytes of the heap set aside (startup.py) that the compiler may use
+def _check_heap():
+    """A SIGINT that struck inside a garbage collection leaves the heap locked (and
+    its marks half set): this unix build raises KeyboardInterrupt from the signal
+    handler (hil/sim/kbd.py). The chip cannot go on; the host resets it as a
+    watchdog would, and says why in its log."""
+    micropython.heap_lock()
+    if micropython.heap_unlock() > 0:
+        hal.call_noreply(b"wdt heap-locked\n")
+
+
+SCRATCH = 24 * 1024  # bytes of the heap set aside (startup.py) lent to the REPL's own work
 _BLOCK = 32 if sys.maxsize > 2**32 else 16  # py/gc.c BYTES_PER_BLOCK
+_lent = None  # (first lent index, user's free bytes) while the REPL works in the set-aside part
 
 
-def _compile(src, filename, kind):
-    """compile(), with the compiler's garbage and the code it makes kept out of the user's
-    share of the heap: on the board the REPL's compiler works in the same heap, but on
-    this 64-bit interpreter everything it makes is twice as big and would leave the code
-    in the middle of the user's share (the allocator is first fit after a collection).
-    The top of the set-aside part, right below the user's share, is lent to it meanwhile."""
+def lend():
+    """The REPL reads and compiles a command in the top of the set-aside part.
+
+    On the board the REPL's line editing and the compiler's work live in C
+    buffers or are short-lived; here they are Python objects, twice a board's size
+    on this 64-bit interpreter, and the allocator is first fit after a collection:
+    whatever the REPL keeps (history, the compiled code) would land in the middle
+    of the user's share and cut it up. So the top of the set-aside part, right
+    below the user's share, is freed meanwhile (it is what first fit takes), the
+    REPL collects its garbage while it waits for input (hal.idle_collect), and
+    reclaim() takes back what the REPL did not keep before the user's code runs."""
+    global _lent
+    if _lent is not None:
+        return
+    _gc.collect()
     fill = getattr(hal, "set_aside", None)
     if not fill:
-        return compile(src, filename, kind)
-    _gc.collect()
+        return
     f0 = _gc.mem_free()
     n = len(fill)
     lo = max(0, n - SCRATCH // _BLOCK)
@@ -105,16 +127,28 @@ def _compile(src, filename, kind):
         fill[i] = None
         i += 1
     _gc.collect()
-    try:
-        return compile(src, filename, kind)
-    finally:
-        _gc.collect()
-        extra = (_gc.mem_free() - f0) // _BLOCK
-        i = lo
-        while extra > 0 and i < n:  # first fit: back into the lent part, around the code
+    _lent = (lo, f0)
+    hal.idle_collect = True
+
+
+def reclaim():
+    """Before the user's code runs: the user's share is what it was before lend()."""
+    global _lent
+    hal.idle_collect = False
+    if _lent is None:
+        return
+    lo, f0 = _lent
+    _lent = None
+    fill = hal.set_aside
+    _gc.collect()
+    extra = (_gc.mem_free() - f0) // _BLOCK
+    i = lo
+    n = len(fill)
+    while extra > 0 and i < n:  # first fit: back into the lent part, around what the REPL kept
+        if fill[i] is None:
             fill[i] = (i,)
-            i += 1
             extra -= 1
+        i += 1
 
 
 def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
@@ -134,8 +168,9 @@ def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
         # The REPL's own garbage (readline, the source text) is C buffers on the
         # board: collected here, it neither counts in the user's heap nor leaves
         # the user's objects scattered over it (startup.py _set_aside_the_users_heap).
-        code = _compile(src, filename, kind)
+        code = compile(src, filename, kind)
         src = None
+        reclaim()
     except BaseException as e:  # SyntaxError, MemoryError, KeyboardInterrupt
         exc = e
     if exc is None:
@@ -158,6 +193,7 @@ def execute(src, kind, filename="<stdin>", print_eof=False, no_interrupt=False):
 
 def exec_file(name, no_interrupt=False):
     """pyexec_file_if_exists(): 0 if it ran cleanly or is absent, else as execute()."""
+    lend()
     try:
         with open(name) as f:
             src = f.read()
@@ -197,6 +233,7 @@ def raw_repl():
     global mode
     hal.tx("raw REPL; CTRL-B to exit\r\n")
     while True:
+        lend()
         line = bytearray()
         hal.tx(">")
         while True:
@@ -253,6 +290,7 @@ def friendly_repl():
     global mode
     hal.tx(banner())
     while True:
+        lend()
         ret = readline.readline("", ">>> ")
         kind = "single"
         if ret == 1:  # Ctrl-A

@@ -23,6 +23,7 @@ import micropython
 import hal
 
 IRQ_POLL_MS = 2
+QUEUE_DEPTH = 4  # py/mpconfig.h MICROPY_SCHEDULER_DEPTH (the ESP8266 port keeps the default)
 TICK_MAX_MS = 20  # the ticker looks at least this often (a timer added meanwhile)
 
 timers = []  # active Timer objects (attributes: _due, _period, _cb, _periodic)
@@ -50,18 +51,24 @@ def service():
         now = time.ticks_ms()
         for t in timers[:]:
             if t._cb is not None and time.ticks_diff(now, t._due) >= 0:
+                runs = 1
                 if t._periodic:
-                    t._due = time.ticks_add(t._due, t._period)
-                    if time.ticks_diff(now, t._due) > 0:
-                        t._due = time.ticks_add(now, t._period)  # late: skip, do not burst
+                    # Late (this process was not running): the board's os_timer went on
+                    # firing, each firing a queued callback, up to the schedule queue's
+                    # depth (MICROPY_SCHEDULER_DEPTH, 4); later ones were dropped.
+                    late = time.ticks_diff(now, t._due) // t._period
+                    runs = min(1 + late, QUEUE_DEPTH)
+                    t._due = time.ticks_add(t._due, t._period * (1 + late))
                 elif t in timers:
                     timers.remove(t)
-                try:
-                    t._cb(t)
-                except KeyboardInterrupt:
-                    raise
-                except Exception as e:
-                    _report(e)
+                while runs:
+                    runs -= 1
+                    try:
+                        t._cb(t)
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as e:
+                        _report(e)
         for p in irq_pins[:]:
             level = int(hal.call(b"r %d\n" % p._id))
             last = p._irq_last
@@ -106,13 +113,15 @@ def _kick(_):
     _st[1] = 0
     if hal.in_call or _busy:
         return  # the running call is followed by service() (port_machine), or we are in it
+    hal.no_take = 1  # an exception raised in here would be printed and dropped
     try:
         service()
     except KeyboardInterrupt:
-        # A Ctrl-C that arrived while service() ran: a scheduled callback's exception
-        # would be printed and dropped (mp_call_function_1_protected); have the host
-        # raise it again in the code that runs.
+        # A Ctrl-C (SIGINT) that struck while service() ran: have the host offer it
+        # again, to be raised in the code that runs (hal.take_ctrl_c).
         hal.call(b"kbd\n")
+    finally:
+        hal.no_take = 0
 
 
 def arm():

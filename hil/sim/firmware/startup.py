@@ -150,6 +150,9 @@ def run(main_globals):
         except KeyboardInterrupt:
             # A late Ctrl-C that slipped past the guards: the REPL carries on.
             continue
+        except MemoryError:
+            pyexec._check_heap()  # left locked by a SIGINT (hil/sim/kbd.py): a watchdog reset
+            raise
         if r & pyexec.FORCED_EXIT:
             break
     _sweep(main_globals)
