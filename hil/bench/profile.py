@@ -143,7 +143,9 @@ def _parse(d: dict, source: str) -> BenchProfile:
 
     def led(key: str) -> Led:
         ref = _pin(leds[key], f"leds.{key}")
-        return Led(ref.gpio, ref.label, bool(leds[key].get("active_low", True)))
+        # polarity: the profile's word, else the board's (hil/chip: its on-board LEDs)
+        default = chip.LEDS.get(ref.gpio, True)
+        return Led(ref.gpio, ref.label, bool(leds[key].get("active_low", default)))
 
     probes = d.get("probes", {})
     actuator = d.get("actuator", {})
