@@ -36,6 +36,7 @@ from hil.errors import (
     BoardStateError,
     BoardTimeoutError,
     DeviceError,
+    HilError,
     LineSpeedError,
     PortError,
     ProtocolError,
@@ -589,6 +590,8 @@ class Repl:
             self._enter_raw()
             try:
                 result = fn(*args, **kwargs)
+            except HilError:  # ours (a timeout is also an OSError), never the device's
+                raise
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e

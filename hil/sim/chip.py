@@ -53,12 +53,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hil.sim.breadboard import Breadboard
+from hil.sim.errors import SimImageError
 from hil.sim.flash import FS_START, Flash
 from hil.sim.identity import Identity
 from hil.sim.image import (
     BootFailure,
     FirmwareInfo,
-    ImageError,
     inspect_firmware,
     load_lines,
     parse_v1,
@@ -285,7 +285,7 @@ class Esp8266:
         self._firmware = result
         try:
             self._send_lines(load_lines(parse_v1(data)))
-        except ImageError:
+        except SimImageError:
             pass
         self._state = "rom"  # the ROM still prints its text; "micropython" once it runs
         # MicroPython reprograms UART0 to 115200 once the ROM text is out (main.c: uart_init)

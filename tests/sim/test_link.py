@@ -23,6 +23,8 @@ import serial
 from hil.sim.errors import SimUsageError
 from hil.sim.link import KINDS, LinkFaults, UnknownLinkFaultError, parse_spec
 
+pytestmark = pytest.mark.slow  # starts twins
+
 BIN = Path(sys.executable).parent
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs pytest in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 NOPE = "/dev/ttyHIL-NOPE"
 
