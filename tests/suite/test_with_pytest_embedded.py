@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs pytest in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # a venv and a pip install
 
