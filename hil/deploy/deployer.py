@@ -41,15 +41,18 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
 
 
 def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> DeployResult:
+               progress: Callable[[int, int], None] | None = None,
+               board_version: str | None = None) -> DeployResult:
     """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write.
 
     ``progress(done, total)``: bytes written so far of the files that differ
     (never called when every file already matches, so nothing claims an upload).
+    ``board_version`` ("v1.24.1"): compile-check with that release's mpy-cross.
     """
     app_dir = Path(app_dir)
     paths = app_files(app_dir, files)
-    compile_check(p for p in paths if p.suffix == ".py")  # before anything is written
+    compile_check((p for p in paths if p.suffix == ".py"),  # before anything is written
+                  board_version=board_version)
     skipped: list[str] = []
     todo: list[tuple[Path, PurePosixPath, bytes, str]] = []
     for path in paths:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import Protocol
 
+from hil.errors import DeviceError, ProtocolError
+
 CHUNK_BYTES = 1024
 
 
@@ -56,4 +58,16 @@ def load(repl: Executor, name: str) -> None:
     for chunk in chunks(source(name)):
         # collect first: freed garbage merges into the larger free runs the
         # compiler needs on a fragmented heap
-        repl.exec("import gc\ngc.collect()\n" + chunk, timeout=20.0)
+        try:
+            repl.exec("import gc\ngc.collect()\n" + chunk, timeout=20.0)
+        except DeviceError as e:
+            if e.exc_name == "MemoryError":
+                raise
+            # This code compiles (tests/suite/test_device_code.py, mpy-cross) and only
+            # defines functions and names: a SyntaxError, IndentationError, NameError
+            # or AttributeError here means the board got other bytes than were sent.
+            # That is the line's fault, never the app's.
+            raise ProtocolError(
+                f"loading hil/device/{name}.py: the board raised {e.exc_name or 'an error'} "
+                f"in code that compiles: bytes were lost or garbled on the serial line (a "
+                f"bad cable or hub, a board that read too slowly); the board said: {e}") from e

@@ -21,8 +21,8 @@ EXIT_FAULT = exitcodes.APP_FAILED
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "diagnose", help="tell a dead button from a broken breadboard rail",
-        description="Find why the button on D5 misreads: the chapter's jumper test, done by "
-                    "the probes (--auto) or step by step with you (guided).",
+        description="Find why the button (D5 on the reference bench) misreads: the chapter's "
+                    "jumper test, done by the probes (--auto) or step by step with you (guided).",
         epilog=exitcodes.DIAGNOSE_HELP[0].upper() + exitcodes.DIAGNOSE_HELP[1:] + ".")
     p.add_argument("--port", required=True, metavar="PORT",
                    help="the board: /dev/ttyUSB0, rfc2217://host:port, socket://... or auto")

@@ -32,7 +32,15 @@ from types import TracebackType
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from hil.errors import BoardTimeoutError, DeviceError, LineSpeedError, PortError, ProtocolError
+from hil.errors import (
+    BoardStateError,
+    BoardTimeoutError,
+    DeviceError,
+    HilError,
+    LineSpeedError,
+    PortError,
+    ProtocolError,
+)
 from hil.repl.link import Link
 from hil.transport import has_modem_lines, open_port
 
@@ -56,6 +64,20 @@ KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls 
             "bytes show a crash or garbage, check the baud rate and reflash the firmware")
 REPL_BAUD = 115200  # MicroPython's REPL on the ESP8266 (ports/esp8266 UART0 default)
 GARBAGE_SHARE = 0.3  # more than this share of unprintable bytes: not text at this baud
+BREAK_IN_WINDOW = 2.0  # s of Ctrl-Cs after a reset: the ROM, _boot.py, boot.py, main.py's start
+BREAK_IN_PACE = 0.004  # s per burst of Ctrl-Cs (as many as the line moves in that time)
+# Resets: each boot is another chance. A board's UART takes a Ctrl-C every 87 us, so the
+# first boot nearly always works; the twin delivers bytes in 4 ms steps and its boot.py
+# takes about 1 ms, so about 1 boot in 3 works there (measured): 20 leave 1 in 1000 out.
+BREAK_IN_TRIES = 20
+NO_RESET_LINE_HINT = (
+    "no prompt came back, and {port} has no reset line (a pty or socket), so the harness cannot "
+    "restart the board past a main.py that disables Ctrl-C (micropython.kbd_intr(-1)) or "
+    "catches KeyboardInterrupt. To get in without losing files: open a terminal on it "
+    "(`mpremote connect {port} repl`), hold Ctrl-C down and press the board's RST button; "
+    "when >>> shows, leave the terminal (Ctrl-]) and run again: the board stays at its prompt "
+    "and main.py stays on it. Or connect the board's own USB port (DTR/RTS reach its reset), "
+    "or an rfc2217 server, and the harness does this itself")
 BANNER_RE = re.compile(r"MicroPython (v\d+\.\d+(?:\.\d+)?\S*) on \S+; .+? with \S+")
 
 
@@ -117,6 +139,7 @@ class Repl:
         self._t = _Transport(self._link, port)
         self.state = State.UNKNOWN
         self._closed = False
+        self.notes: list[str] = []  # what the Repl did on its own (a break-in at boot)
 
     # -- lifecycle ------------------------------------------------------------------
     def close(self) -> None:
@@ -159,9 +182,86 @@ class Repl:
             return self._link.read_until(marker)
 
     # -- getting to a known prompt ----------------------------------------------------
-    def ensure_friendly_idle(self, timeout: float = 10.0) -> None:
-        """Interrupt whatever runs (Ctrl-C, retried), leave raw mode, end at ">>> "."""
-        self._to_friendly(timeout)
+    def ensure_friendly_idle(self, timeout: float = 10.0, *, break_in: bool = True) -> None:
+        """Interrupt whatever runs (Ctrl-C, retried), leave raw mode, end at ">>> ".
+
+        If Ctrl-C does not get through (a main.py that calls
+        ``micropython.kbd_intr(-1)`` or swallows KeyboardInterrupt) and the port
+        has reset lines, ``break_in``: reset the board and Ctrl-C it during boot,
+        before main.py runs (break_in_at_boot; main.py stays on the board; what
+        was done is added to ``notes``). Without reset lines, the error says what
+        the person must do.
+        """
+        try:
+            self._to_friendly(timeout)
+        except LineSpeedError:
+            raise
+        except BoardTimeoutError as e:
+            if not break_in:
+                raise
+            if not has_modem_lines(self._serial):
+                raise BoardTimeoutError(e.what, e.timeout, e.tail,
+                                        NO_RESET_LINE_HINT.format(port=self.port)) from None
+            self.break_in_at_boot()
+
+    def break_in_at_boot(self, timeout: float = BREAK_IN_TRIES * (BREAK_IN_WINDOW + 0.5)) -> None:
+        """Reset the board through its reset line and Ctrl-C it during boot, to the prompt.
+
+        What a person at the desk does against a main.py that disables Ctrl-C.
+        MicroPython's ESP8266 port runs _boot.py, boot.py, then main.py
+        (ports/esp8266/main.c mp_reset), with Ctrl-C enabled while each runs
+        (shared/runtime/pyexec.c parse_compile_execute). A Ctrl-C that lands in
+        boot.py stops it, and since v1.22 main.py is then skipped (pyexec's
+        return value is checked); on any version one that lands before main.py's
+        ``kbd_intr(-1)`` stops main.py. So Ctrl-Cs go out back to back from the
+        reset until the prompt shows (a new reset after BREAK_IN_WINDOW s). Then a raw-REPL soft reset runs
+        _boot.py and boot.py again undisturbed (a Ctrl-C inside _boot.py could
+        leave the filesystem unmounted) without main.py. No file is touched.
+        """
+        self._check_open()
+        if not has_modem_lines(self._serial):
+            raise BoardStateError(NO_RESET_LINE_HINT.format(port=self.port))
+        with self._guard(timeout, f"breaking in at boot on {self.port} (reset, then Ctrl-C "
+                                  f"during boot)", KBD_HINT, watch_reset=False, detached=True):
+            for _ in range(BREAK_IN_TRIES):
+                if self._reset_and_hammer():
+                    break
+            else:
+                raise BoardTimeoutError(
+                    f"breaking in at boot on {self.port}", timeout, bytes(self._link.tail),
+                    f"{BREAK_IN_TRIES} resets with Ctrl-C during boot never reached the prompt; "
+                    f"the board may be hung before MicroPython starts: erase it (esptool "
+                    f"erase-flash, which loses its files) and flash MicroPython again")
+        self._to_friendly(5.0)
+        self.soft_reset(run_main=False)  # _boot.py and boot.py again, undisturbed
+        self._to_friendly(5.0)
+        self.notes.append(
+            f"Ctrl-C did not reach the prompt on {self.port} (main.py disables it, e.g. "
+            f"micropython.kbd_intr(-1)): the harness reset the board through its reset line and "
+            f"sent Ctrl-C during boot, so main.py did not run; main.py is still on the board")
+
+    def _reset_and_hammer(self) -> bool:
+        """One reset, then Ctrl-Cs back to back for BREAK_IN_WINDOW s; True once ">>> " shows.
+
+        Back to back (a burst at the line's own rate, paced so the adapter's
+        buffer does not fill): boot.py and the first lines of main.py take only
+        milliseconds, so a gap between Ctrl-Cs could miss them.
+        """
+        self._link.drain()
+        self._serial.dtr = False  # GPIO0 released: boot from flash (esptool docs)
+        self._serial.rts = True
+        time.sleep(RESET_PULSE)
+        self._serial.rts = False
+        self.state = State.BOOTING
+        burst = max(1, int(self.baud / 10 * BREAK_IN_PACE))  # bytes the line moves per pace
+        end = time.monotonic() + BREAK_IN_WINDOW
+        while time.monotonic() < end:
+            self._link.write(b"\x03" * burst)
+            time.sleep(BREAK_IN_PACE)  # the line's pace, not a synchronisation
+            self._link.inWaiting()
+            if PROMPT in self._link.peek():
+                return True
+        return False
 
     def _to_friendly(self, timeout: float) -> bytes:
         """Returns what the board printed on the way (e.g. the interrupted program's output)."""
@@ -491,6 +591,8 @@ class Repl:
             self._enter_raw()
             try:
                 result = fn(*args, **kwargs)
+            except HilError:  # ours (a timeout is also an OSError), never the device's
+                raise
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e
@@ -511,12 +613,12 @@ class Repl:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")
 
     def _guard(self, timeout: float, what: str, hint: str = "",
-               watch_reset: bool | None = None) -> _Guard:
+               watch_reset: bool | None = None, detached: bool = False) -> _Guard:
         """A deadline for one call; ``watch_reset``: boot text raises BoardResetError
         (True: code runs or a file moves, no restart expected; False: a reset or an
         interrupt may be under way; None: as the enclosing call)."""
         self._check_open()
-        return _Guard(self, timeout, what, hint, watch_reset)
+        return _Guard(self, timeout, what, hint, watch_reset, detached)
 
 
 class _Guard:
@@ -524,9 +626,9 @@ class _Guard:
     a timeout while code runs leaves it running (interrupt() can still stop it)."""
 
     def __init__(self, repl: Repl, timeout: float, what: str, hint: str,
-                 watch_reset: bool | None = None) -> None:
+                 watch_reset: bool | None = None, detached: bool = False) -> None:
         self.repl = repl
-        self.cm = repl._link.waiting(timeout, what, hint)
+        self.cm = repl._link.waiting(timeout, what, hint, detached=detached)
         link = repl._link
         self.watch = link.watching_reset(link.watch_reset if watch_reset is None else watch_reset)
 

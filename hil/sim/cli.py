@@ -120,6 +120,7 @@ def _run(args: argparse.Namespace) -> int:
             info["page"] += "?token=" + twin.control_token
         if args.link:
             info["link"] = str(args.link)
+        info["interpreter"] = _interpreter_line(twin)
         if args.json:
             print(json.dumps(info))
         else:
@@ -133,3 +134,16 @@ def _run(args: argparse.Namespace) -> int:
         for s, h in old.items():
             signal.signal(s, h)
     return 0
+
+
+def _interpreter_line(twin: object) -> str:
+    """`interpreter:` what really runs under the flashed firmware's identity."""
+    from hil.sim.micropython_bin import MicroPythonNotFound, describe_interpreter, find_micropython
+
+    chip = getattr(twin, "chip", None)
+    fw = getattr(chip, "firmware", None)
+    try:
+        exe = find_micropython(getattr(twin, "_micropython", None))
+    except MicroPythonNotFound as e:
+        return str(e)
+    return describe_interpreter(exe, fw.version if fw is not None else None)

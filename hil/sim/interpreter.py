@@ -85,7 +85,11 @@ log = logging.getLogger(__name__)
 
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
-RX_CAPACITY = 128 + 255  # UART RX FIFO + stdin_ringbuf (uart.c, esp_mphal.c; see above)
+# UART RX FIFO (128 bytes, ports/esp8266/uart.c) + the stdin ring buffer
+# (esp_mphal.c: stdin_ringbuf_array[256], which holds 255: py/ringbuf.h). Raw-paste
+# lets a host send two windows (2 x 128) before the board reads a byte
+# (docs/protocols.md §3.3), so anything smaller loses pasted code under load.
+RX_CAPACITY = 128 + 255
 FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1

@@ -20,7 +20,7 @@ import pytest
 import hil.sim.control as control
 from hil.sim.twin import Twin
 
-pytestmark = pytest.mark.twin(erased=True)  # the endpoint needs no firmware
+pytestmark = [pytest.mark.slow, pytest.mark.twin(erased=True)]  # the endpoint needs no firmware
 BIN = Path(sys.executable).parent
 
 

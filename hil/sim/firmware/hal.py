@@ -39,6 +39,7 @@ _poll.register(_kbd, select.POLLIN)  # an input wait wakes for a Ctrl-C too
 _kpoll = select.poll()
 _kpoll.register(_kbd, select.POLLIN)
 _kbuf = bytearray(16)
+IDLE_MS = 20
 idle_collect = False  # True while the REPL (not user code) waits for input: see pyexec.lend
 no_take = 0  # 1 while a scheduled callback runs (sched._kick): a KeyboardInterrupt
 # raised there would be printed and dropped (mp_call_function_1_protected)
@@ -209,8 +210,10 @@ def _fill(timeout):
     global _len, _pos
     n = _rx.readinto(_rxb)  # None: nothing there (non-blocking pipe)
     if n is None:
-        if idle_collect:
-            gc.collect()  # the REPL's garbage, while it waits (pyexec.lend)
+        if idle_collect and (timeout < 0 or timeout > IDLE_MS) and not _poll.poll(IDLE_MS):
+            # The REPL's garbage (pyexec.lend), once the line has been quiet for a
+            # while: never between the bytes of a paste, which the FIFO must take.
+            gc.collect()
         _poll.poll(timeout)
         n = _rx.readinto(_rxb)
     if n == 0:

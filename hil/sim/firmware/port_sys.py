@@ -18,19 +18,44 @@ maxsize = 2147483647  # 32-bit port
 argv = []
 
 
-class _Impl:
-    # An attrtuple on the board; a plain object answers the same attribute reads.
-    name = "micropython"
-    version = _vt + ("",)
-    # .mpy version 6.3 with arch xtensa (9 << 10), as ESP8266 builds of 1.2x report.
-    _mpy = (9 << 10) | 0x306
-    _machine = _cfg.get("machine", "ESP module with ESP8266")
+def _impl_fields(vt):
+    """sys.implementation of the ESP8266 build of release `vt`, field by field.
 
+    From py/modsys.c and py/persistentcode.h at each release tag:
+    - version: (major, minor, micro) before v1.22, then with a 4th item, the
+      prerelease ('' for a release);
+    - _machine: from v1.19 (MICROPY_BANNER_MACHINE);
+    - the .mpy header int, MPY_FILE_HEADER_INT: `mpy` in v1.12-v1.18
+      (version 5 | (unicode flag << 1 | arch << 2) << 8), `_mpy` from v1.19
+      (version 6 | (sub-version | arch << 2) << 8, sub-version 0 in v1.19, 1 in
+      v1.20-v1.21, 2 in v1.22, 3 from v1.23: docs/reference/mpyfiles.rst); the
+      ESP8266's arch is MP_NATIVE_ARCH_XTENSA, 9.
+    """
+    fields = [("name", "micropython"), ("version", vt + ("",) if vt >= (1, 22) else vt)]
+    if vt >= (1, 19):
+        fields.append(("_machine", _cfg.get("machine", "ESP module with ESP8266")))
+        sub = 3 if vt >= (1, 23) else 2 if vt >= (1, 22) else 1 if vt >= (1, 20) else 0
+        fields.append(("_mpy", 6 | (sub | 9 << 2) << 8))
+    elif vt >= (1, 12):
+        fields.append(("mpy", 5 | (1 << 1 | 9 << 2) << 8))
+    return fields
+
+
+class _Impl(tuple):
+    # An attrtuple on the board: a tuple whose fields also read as attributes.
     def __repr__(self):
-        return "(name='micropython', version=%r, _machine=%r, _mpy=%d)" % (self.version, self._machine, self._mpy)
+        return "(" + ", ".join("%s=%r" % (k, v) for k, v in zip(self._names, self)) + ")"
+
+    def __getattr__(self, name):
+        if name in self._names:
+            return self[self._names.index(name)]
+        raise AttributeError(name)
 
 
-implementation = _Impl()
+_f = _impl_fields(_vt)
+_Impl._names = tuple(k for k, _ in _f)
+implementation = _Impl(v for _, v in _f)
+del _f
 version_info = (3, 4, 0)
 
 
