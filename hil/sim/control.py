@@ -48,6 +48,7 @@ import logging
 import secrets
 import socket
 import threading
+from http.client import HTTPMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -253,7 +254,7 @@ class ControlServer:
             raise _HttpError(405, {"error": f"{method} {path}: use {known[path]}"})
         raise _HttpError(404, {"error": f"no endpoint {path}; endpoints: {', '.join(known)}"})
 
-    def _refusal(self, headers: Any) -> _HttpError | None:
+    def _refusal(self, headers: HTTPMessage) -> _HttpError | None:
         """A browser's request the endpoint must not take (hil/sim/guard.py), before the token."""
         host = headers.get("Host")
         if self._loopback and (problem := host_problem(host, self.url)):
