@@ -6,7 +6,9 @@
     .venv/bin/python -m bench --list
 
 Each module here with a ``measure() -> list[Row]`` is one benchmark; its own
-``python bench/<name>.py`` prints its rows alone. Nothing asserts a goal: the
+``python bench/<name>.py`` prints its rows alone. A module without one (the
+soak: minutes per run) is a script that runs only when named, with the options
+after its name: ``python -m bench soak --runs 100``. Nothing asserts a goal: the
 machines this runs on are shared and noisy, so the table says met or MISSED.
 JSON rows: ``name``, ``ratio``, ``goal`` (the bound), ``better`` ("lower" or
 "higher"), ``met``, ``times`` (raw figures per label, every run), ``unit``, ``note``.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import subprocess
 import sys
 import time
 import traceback
@@ -38,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the benchmark modules")
     ap.add_argument("--runs", type=int, metavar="N",
                     help="runs per figure for every module (default: each module's own)")
+    argv = sys.argv[1:] if argv is None else argv
+    scripts = [n for n in modules() if argv[:1] == [n]
+               and not hasattr(importlib.import_module(f"bench.{n}"), "measure")]
+    if scripts:  # a script of its own (the soak): everything after its name is its options
+        return subprocess.call([sys.executable, str(HERE / f"{scripts[0]}.py"), *argv[1:]])
     args = ap.parse_args(argv)
     names = [n for n in modules() if not args.only or any(w in n for w in args.only)]
     if args.list:

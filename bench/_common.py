@@ -188,3 +188,15 @@ def descendants(pid: int) -> list[int]:
                 with contextlib.suppress(OSError):
                     todo += [int(c) for c in (task / "children").read_text().split()]
     return out
+
+
+def standalone(measure: Callable[..., list[Row]], doc: str | None,
+               argv: list[str] | None = None) -> int:
+    """``python bench/<name>.py [--runs N]``: one module's rows as a table."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=None, help="runs per figure (default: the module's)")
+    args = ap.parse_args(argv)
+    print_table(measure(runs=args.runs) if args.runs else measure())
+    return 0

@@ -13,7 +13,6 @@ The wall time contains the process start (Python, imports) and the port open.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -21,10 +20,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Row, print_table, ratio_row, run, sim, timed, tool
+from bench._common import Row, ratio_row, run, sim, standalone, timed, tool
+from hil.diagnose.probe import PERIOD_MS, WINDOW  # hil diagnose's defaults  # noqa: E402
 
-WINDOW = 50      # hil diagnose's defaults
-PERIOD_MS = 10
 WINDOWS = 5      # see the docstring: the reference bench's unattended readings
 
 
@@ -47,13 +45,5 @@ def measure(runs: int = 3) -> list[Row]:
                            f"the wall time contains the process start")]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args(argv)
-    print_table(measure(args.runs))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(measure, __doc__))

@@ -14,7 +14,6 @@ line-setting change; esptool makes more of them than the harness).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Row, print_table, ratio_row, run, sim, timed, tool
+from bench._common import Row, ratio_row, run, sim, standalone, timed, tool
 
 IROM = 0x92000  # irom0 of an ESP8266_GENERIC v1.24 build: the whole file is about 620 kB
 FLASH_BAUD = 460800
@@ -58,13 +57,5 @@ def measure(runs: int = 3) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args(argv)
-    print_table(measure(args.runs))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(measure, __doc__))

@@ -16,13 +16,12 @@ waits for acknowledgements only when line settings change).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 if __package__ in (None, ""):
     sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 
-from bench._common import Row, print_table, ratio_row, run, sim, timed, tool
+from bench._common import Row, ratio_row, run, sim, standalone, timed, tool
 
 STATEMENT = "Pin(14).value()"  # the button pin D5, as the suite reads it
 BAUD = 115200
@@ -87,13 +86,5 @@ def measure(runs: int = 30, tool_runs: int = 5) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=30)
-    args = ap.parse_args(argv)
-    print_table(measure(args.runs))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(measure, __doc__))

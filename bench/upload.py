@@ -13,7 +13,6 @@ Goal: the harness faster than both.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO, Row, print_table, ratio_row, run, sim, timed, tool
+from bench._common import REPO, Row, ratio_row, run, sim, standalone, timed, tool
 
 APP = REPO / "firmware" / "main.py"
 
@@ -84,13 +83,5 @@ def measure(runs: int = 3) -> list[Row]:
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--runs", type=int, default=3)
-    args = ap.parse_args(argv)
-    print_table(measure(args.runs))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(standalone(measure, __doc__))

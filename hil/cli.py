@@ -20,6 +20,8 @@ SUBCOMMANDS = (
     "hil.sim.cli",
     "hil.diagnose.cli",
     "hil.transport.cli",
+    "hil.flash.cli",
+    "hil.deploy.cli",
     "hil.nightly.cli",
 )
 

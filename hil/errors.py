@@ -43,8 +43,12 @@ class PortGoneError(PortError):
     """The port disappeared while in use (board unplugged)."""
 
 
-class BoardTimeoutError(BenchError):
-    """A wait ran out: says what was awaited, for how long, and the last bytes seen."""
+class BoardTimeoutError(BenchError, TimeoutError):
+    """A wait ran out: says what was awaited, for how long, and the last bytes seen.
+
+    Also a TimeoutError (so an OSError), as callers of a timed call expect; code
+    that maps OSErrors (hil.repl's device errors) lets HilErrors through first.
+    """
 
     def __init__(self, what: str, timeout: float, tail: bytes = b"", hint: str = "") -> None:
         self.what = what

@@ -3,8 +3,8 @@
 The board's sampler (hil/device/sampler.py) records changes only: (ms since
 start, bitmask of the sampled pins). A ``Trace`` is that record made explicit;
 ``check_blink`` says, in words a person can act on, how the LEDs differ from
-the app's promise (antiphase, one cycle per second). Plots are made with
-matplotlib's Agg backend (no display needed).
+the app's promise (antiphase, one cycle per second). Plots are SVG files
+written directly (``plot``), so no plotting library is installed for them.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def check_blink(trace: Trace, *, half_cycle_s: float, tolerance_s: float,
     """Antiphase, half cycle within tolerance, levels meaning lit/dark as the profile says."""
     problems: list[str] = []
     settle = tolerance_s if settle_s is None else settle_s
-    halves = tuple(tuple(trace.half_periods(ch)) for ch in range(len(trace.names)))
+    halves = tuple(_blink_halves(trace.half_periods(ch), tolerance_s)
+                   for ch in range(len(trace.names)))
     for ch, name in enumerate(trace.names):
         edges = trace.edges(ch)
         if not edges:
@@ -105,6 +106,17 @@ def check_blink(trace: Trace, *, half_cycle_s: float, tolerance_s: float,
                             f"{overlap:.2f} s away from the switching instants: not antiphase "
                             f"(one must be lit while the other is dark)")
     return BlinkCheck(tuple(problems), halves, overlap)
+
+
+def _blink_halves(halves: list[float], tolerance_s: float) -> tuple[float, ...]:
+    """The half cycles of the blink: a first one shorter than the tolerance is the app's
+    set-up, not a blink. ``Pin(g, Pin.OUT)`` drives the latch's level (0 after reset) and
+    the loop's first ``led.on()`` follows a few statements later (firmware/main.py): a
+    sampler tick between the two records two edges that close (on the twin under host
+    load, tens of ms). A blink that really flickers shows more than one short interval."""
+    if halves and halves[0] < tolerance_s:
+        return tuple(halves[1:])
+    return tuple(halves)
 
 
 def _same_level_s(trace: Trace, a: int, b: int, settle_s: float) -> float:
@@ -152,32 +164,87 @@ def _vcd_name(name: str) -> str:
 
 
 def plot(trace: Trace, path: Path, title: str = "") -> Path:
-    """A step plot of every channel (PNG or SVG, from the suffix)."""
-    import matplotlib
+    """A step plot of every channel, written as an SVG file; returns its path.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    Drawn directly (no plotting library): one lane per channel with its name,
+    the levels 0 and 1, the marks (a press) as red dashed lines, and a time
+    axis in seconds. Any browser shows it; pytest-html and the run's report
+    inline it.
+    """
     path = Path(path)
+    if path.suffix.lower() != ".svg":
+        raise ValueError(f"plot writes SVG: name the file *.svg, not {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = len(trace.names)
-    fig, axes = plt.subplots(n, 1, sharex=True, figsize=(9, 1.3 * n + 0.8), squeeze=False)
-    for ch, name in enumerate(trace.names):
-        ax = axes[ch][0]
-        xs = [t / 1000 for t, _ in trace.changes] + [trace.end_ms / 1000]
-        ys = [(m >> ch) & 1 for _, m in trace.changes]
-        ys = ys + ys[-1:]
-        ax.step(xs, ys, where="post")
-        ax.set_ylim(-0.2, 1.2)
-        ax.set_yticks([0, 1])
-        ax.set_ylabel(name, rotation=0, ha="right", va="center")
-        for label, t in trace.marks:
-            ax.axvline(t / 1000, color="red", linestyle="--", linewidth=0.8)
-            if ch == 0:
-                ax.annotate(label, (t / 1000, 1.1), color="red", fontsize=8)
-    axes[-1][0].set_xlabel("time since sampling started (s)")
-    fig.suptitle(title or "pin levels measured on the board")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    path.write_text(svg_plot(trace, title or "pin levels measured on the board"))
     return path
+
+
+# Layout of the SVG plot, in pixels.
+_LEFT, _RIGHT, _TOP, _LANE, _GAP, _AXIS = 150, 20, 40, 50, 14, 44
+_WIDTH = 900
+
+
+def svg_plot(trace: Trace, title: str) -> str:
+    """The SVG text of ``plot``."""
+    from xml.sax.saxutils import escape
+
+    end_s = max(trace.end_ms, 1) / 1000
+    plot_w = _WIDTH - _LEFT - _RIGHT
+    height = _TOP + len(trace.names) * (_LANE + _GAP) + _AXIS
+
+    def x(t_s: float) -> float:
+        return round(_LEFT + plot_w * t_s / end_s, 1)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
+           f'viewBox="0 0 {_WIDTH} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{_WIDTH}" height="{height}" fill="white"/>',
+           f'<text x="{_WIDTH / 2}" y="22" text-anchor="middle" font-size="15">'
+           f'{escape(title)}</text>']
+    bottom = height - _AXIS
+    step = _tick_step(end_s)
+    tick = 0.0
+    while tick <= end_s + 1e-9:  # grid and time axis
+        out.append(f'<line x1="{x(tick)}" y1="{_TOP - 6}" x2="{x(tick)}" y2="{bottom}" '
+                   f'stroke="#ddd"/>')
+        out.append(f'<text x="{x(tick)}" y="{bottom + 16}" text-anchor="middle">'
+                   f'{tick:g}</text>')
+        tick += step
+    out.append(f'<text x="{_LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle">'
+               f'time since sampling started (s)</text>')
+    for ch, name in enumerate(trace.names):
+        top = _TOP + ch * (_LANE + _GAP)
+        y1, y0 = top + 6, top + _LANE - 6  # level 1 up, level 0 down
+        out.append(f'<text x="{_LEFT - 30}" y="{top + _LANE / 2 + 4}" text-anchor="end">'
+                   f'{escape(name)}</text>')
+        out.append(f'<text x="{_LEFT - 8}" y="{y1 + 4}" text-anchor="end" fill="#666">1</text>')
+        out.append(f'<text x="{_LEFT - 8}" y="{y0 + 4}" text-anchor="end" fill="#666">0</text>')
+        points: list[str] = []
+        level = None
+        for t, mask in trace.changes:
+            new = (mask >> ch) & 1
+            y = y1 if new else y0
+            if level is not None and new != level:
+                points.append(f"{x(t / 1000)},{y1 if level else y0}")
+            points.append(f"{x(t / 1000)},{y}")
+            level = new
+        if level is not None:
+            points.append(f"{x(end_s)},{y1 if level else y0}")
+        out.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f77b4" '
+                   f'stroke-width="2"/>')
+    for label, t in trace.marks:
+        out.append(f'<line x1="{x(t / 1000)}" y1="{_TOP - 6}" x2="{x(t / 1000)}" y2="{bottom}" '
+                   f'stroke="red" stroke-dasharray="5,4"/>')
+        near_end = x(t / 1000) > _WIDTH - _RIGHT - 80  # the label goes left of the line
+        out.append(f'<text x="{x(t / 1000) + (-4 if near_end else 4)}" y="{_TOP - 10}" '
+                   f'fill="red" text-anchor="{"end" if near_end else "start"}">'
+                   f'{escape(label)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _tick_step(span_s: float) -> float:
+    """A round tick spacing giving about 5 to 12 ticks over ``span_s``."""
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60):
+        if span_s / step <= 12:
+            return step
+    return span_s / 10

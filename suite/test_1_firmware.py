@@ -27,7 +27,7 @@ def test_firmware_version(board: Board, firmware_image) -> None:
 
 def test_files_match(board: Board) -> None:
     """Every file of the app is on the board with the same SHA-256."""
-    app_dir = board.session.options.app_dir
+    app_dir = board.app_dir
     trips = []  # REPL round trip, for the bench's history (hil health)
     for _ in range(5):
         started = time.monotonic()

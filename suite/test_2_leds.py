@@ -1,7 +1,7 @@
 """LEDs: while the app runs, both LED pins toggle in antiphase with a 1 s cycle.
 
 Measured by the board itself (a virtual Timer samples the pins while the app
-runs); the waveform goes into the report as VCD and PNG.
+runs); the waveform goes into the report as VCD and SVG.
 """
 
 from __future__ import annotations
@@ -24,9 +24,8 @@ def test_leds_blink_in_antiphase(board: Board) -> None:
     run = run_app(board, window_s=window)
     trace = run.trace
     vcd = write_vcd(trace, board.artifact("leds.vcd"))
-    png = plot(trace, board.artifact("leds.png"),
+    picture = plot(trace, board.artifact("leds.svg"),
                title=f"LEDs while the app ran ({p.led} and {p.led2}, active-low: 0 = lit)")
-    board.session.artifacts_written.extend([str(png), str(vcd)])
     for ch, led in enumerate((p.led, p.led2)):  # for the bench's history (hil health)
         halves = trace.half_periods(ch)
         if halves:
@@ -39,7 +38,7 @@ def test_leds_blink_in_antiphase(board: Board) -> None:
         pytest.fail(
             f"the app left its loop after {trace.end_ms / 1000:.2f} s without being pressed: "
             f"the button on {p.button} read 0 (pressed) at start. "
-            + verdicts.diagnose(board) + f" Waveform: {png}", pytrace=False)
+            + verdicts.diagnose(board) + f" Waveform: {picture}", pytrace=False)
     check = check_blink(trace.select((0, 1)), half_cycle_s=p.half_cycle_s, tolerance_s=p.tolerance_s,
                         active_low=tuple(led.active_low for led in p.leds))
     if trace.samples < 10:
@@ -48,5 +47,5 @@ def test_leds_blink_in_antiphase(board: Board) -> None:
     if not check.ok:
         hint = verdicts.diagnose(board)
         pytest.fail("the LEDs do not blink as the app promises: " + "; ".join(check.problems)
-                    + (f". {hint}" if hint else "") + f". Waveform: {png} (VCD {vcd})",
+                    + (f". {hint}" if hint else "") + f". Waveform: {picture} (VCD {vcd})",
                     pytrace=False)

@@ -8,14 +8,14 @@ from hil_pytest.board import Board
 from hil_pytest.measure import run_app
 from hil_pytest.press import OperatorPress, PressSource
 
+from hil.diagnose.logic import Sample
 from hil.errors import BoardTimeoutError
 from hil.waveform import plot
 
-WINDOW = 40  # reads per sampling window, 5 ms apart: a flickering contact shows
 
-
-def _window(board: Board) -> bytes:
-    return board.call(f"window({board.profile.button.gpio}, {WINDOW}, 5)")
+def _window(board: Board) -> Sample:
+    """A window of reads of the button (hil/device/bench_io.py): a flickering contact shows."""
+    return board.pins.windows([board.profile.button.gpio])[0]
 
 
 def test_button_reads_released_and_pressed(board: Board, press: PressSource) -> None:
@@ -28,16 +28,16 @@ def test_button_reads_released_and_pressed(board: Board, press: PressSource) -> 
         press.release(board.repl)
     after = _window(board)
     b = p.button.label  # flicker counts for the bench's history (hil health)
-    board.tally(f"released_reads.{b}", list(released).count(0) + list(after).count(0),
-                len(released) + len(after))
-    board.tally(f"pressed_reads.{b}", list(pressed).count(1), len(pressed))
+    board.tally(f"released_reads.{b}", released.values.count(0) + after.values.count(0),
+                len(released.values) + len(after.values))
+    board.tally(f"pressed_reads.{b}", pressed.values.count(1), len(pressed.values))
     problems = []
-    if set(released) != {1}:
-        problems.append(f"released it read {_fmt(released)} (want all 1)")
-    if set(pressed) != {0}:
-        problems.append(f"pressed by {press.name} it read {_fmt(pressed)} (want all 0)")
-    if set(after) != {1} and set(released) == {1}:
-        problems.append(f"released again it read {_fmt(after)} (want all 1)")
+    if released.stable != 1:
+        problems.append(f"released it read {released.describe()} (want all 1)")
+    if pressed.stable != 0:
+        problems.append(f"pressed by {press.name} it read {pressed.describe()} (want all 0)")
+    if after.stable != 1 and released.stable == 1:
+        problems.append(f"released again it read {after.describe()} (want all 1)")
     if problems:
         pytest.fail(f"the button on {p.button}: " + "; ".join(problems) + ". "
                     + verdicts.diagnose(board),
@@ -59,8 +59,7 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
                   f"{1.5 * cycle:.1f} s, then release it")
         run = None
     if run is not None:
-        png = plot(run.trace, board.artifact("press.png"), title="press stops the app")
-        board.session.artifacts_written.append(str(png))
+        picture = plot(run.trace, board.artifact("press.svg"), title="press stops the app")
         if run.returned:  # the app's last LED write after the press: when it stopped
             after = [t for ch in (0, 1) for t, _ in run.trace.edges(ch) if t >= run.pressed_at_ms]
             if after:
@@ -72,7 +71,7 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
                 f"{hold:.1f} s (longer than its {cycle:.1f} s cycle); {p.button} read "
                 f"{_fmt(seen)} during the press. "
                 + verdicts.diagnose(board)
-                + f" Waveform: {png}", pytrace=False)
+                + f" Waveform: {picture}", pytrace=False)
     else:
         try:
             board.repl.wait(timeout=3 * cycle)
@@ -81,7 +80,7 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
             pytest.fail(f"the app kept blinking after the button on {p.button} was pressed "
                         f"for {1.5 * cycle:.1f} s. " + verdicts.diagnose(board),
                         pytrace=False)
-    levels = board.call(f"levels({[p.led.gpio, p.led2.gpio]})")
+    levels = board.pins.levels([p.led.gpio, p.led2.gpio])
     off = [1 if led.active_low else 0 for led in p.leds]
     assert levels == off, (
         f"after the app left its loop, the LED pins {p.led} and {p.led2} read {levels}; "
@@ -90,6 +89,14 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
 
 
 SHORT_PRESSES_S = (0.1, 0.3, 0.6, 1.1)
+PRESS_AT_CYCLES = 1.25  # a quarter into a cycle: just after the app's button read
+
+
+def press_window_s(length: float, cycle: float, tolerance: float) -> float:
+    """How long a short-press run watches the app: until one whole cycle after the
+    release (the app's next read must come after it), plus the tolerance and the
+    app's start (``import main``). bench/suite_time.py counts these as the floor."""
+    return PRESS_AT_CYCLES * cycle + length + cycle + tolerance + 0.5
 
 
 def test_short_press_limit(board: Board, press: PressSource) -> None:
@@ -107,9 +114,9 @@ def test_short_press_limit(board: Board, press: PressSource) -> None:
     lines = []
     for i, length in enumerate(SHORT_PRESSES_S):
         if i:
-            board.session.known_state()  # app stopped, fresh interpreter, pins at rest
-        at = 1.25 * cycle  # a quarter into a cycle: just after the app's button read
-        run = run_app(board, window_s=at + length + cycle + p.tolerance_s + 0.5,
+            board.reset()  # app stopped, fresh interpreter, pins at rest
+        at = PRESS_AT_CYCLES * cycle
+        run = run_app(board, window_s=press_window_s(length, cycle, p.tolerance_s),
                       press_at_s=at, press_s=length)
         seen[length] = run.returned
         # The app reads the button once per cycle, just before led.on() writes

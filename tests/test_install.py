@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel
+
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # pip builds the wheel
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,8 @@ def test_the_plugin_is_the_fixtures_folder_under_hils_name(wheel: zipfile.ZipFil
     # the twin's interpreter files and the bench profile travel with it
     assert "hil/sim/firmware/startup.py" in names
     assert "hil/bench/reference.toml" in names
+    for page_file in ("index.html", "app.js", "style.css", "favicon.svg"):  # the bench page
+        assert f"hil/sim/web/{page_file}" in names
 
 
 def test_python_310_gets_a_toml_parser(wheel: zipfile.ZipFile) -> None:
@@ -51,3 +56,15 @@ def test_python_310_gets_a_toml_parser(wheel: zipfile.ZipFile) -> None:
     requires = [line for line in wheel.read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist: tomli")]
     assert requires and 'python_version < "3.11"' in requires[0], requires
+
+
+def test_no_plotting_library_and_bounded_private_part_users(wheel: zipfile.ZipFile) -> None:
+    (metadata,) = [n for n in wheel.namelist() if n.endswith("dist-info/METADATA")]
+    requires = {line.split(":", 1)[1].strip().split(";")[0].replace(" ", "")
+                for line in wheel.read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    names = {r.split("<")[0].split(">")[0].split("=")[0].split("!")[0] for r in requires}
+    assert "matplotlib" not in names  # the waveform is an SVG written directly
+    for dist in ("pytest", "pyserial", "mpremote", "esptool", "esp-pylib"):
+        (spec,) = [r for r in requires if r.split("<")[0].split(">")[0] == dist]
+        assert "<" in spec, f"{dist} has no upper bound: {spec}"

@@ -6,10 +6,14 @@ default, so a bench wired differently needs a file, not a code change.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import re
 import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,14 +22,19 @@ else:  # Python 3.10: the same parser, from PyPI
 
 from hil.errors import BenchProfileError
 
-# NodeMCU silk-screen labels (esp8266/Arduino variants/nodemcu/pins_arduino.h).
-GPIO_LABELS = {16: "D0", 5: "D1", 4: "D2", 0: "D3", 2: "D4", 14: "D5", 12: "D6", 13: "D7",
-               15: "D8", 3: "RX", 1: "TX"}
-# Pins the harness must never drive: boot straps and the UART
-# (docs/bench.md "Safety"; GPIO0/2/15 decide the boot mode at reset).
-STRAP_PINS = frozenset({0, 2, 15})
-UART_PINS = frozenset({1, 3})
-VALID_PINS = frozenset({0, 1, 2, 3, 4, 5, 9, 10, 12, 13, 14, 15, 16})
+# The chip's facts (labels, valid pins, straps, the UART) are hil/chip/<chip>.py's
+# (the profile's `chip`, default esp8266); this module holds only the bench's wiring.
+DEFAULT_CHIP = "esp8266"
+
+
+def chip_module(name: str) -> ModuleType:
+    """hil/chip/<name>.py: the board type's facts."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"chip = {name!r}: not a board type of hil/chip/")
+    try:
+        return importlib.import_module(f"hil.chip.{name}")
+    except ImportError as e:
+        raise ValueError(f"chip = {name!r}: there is no hil/chip/{name}.py") from e
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,19 @@ class BenchProfile:
     ground_sense: PinRef | None  # P2
     rail_sense: PinRef | None    # P3
     press: PinRef | None         # actuator, driven high to press
+    # Where a misplaced W1 lands, as the catalogue names it (docs/bench.md "The fault
+    # catalogue"): wrong-pin on a free pin, strap-pin on the FLASH strap (GPIO0).
+    wrong_pin: PinRef | None = None
+    strap_pin: PinRef | None = None
     half_cycle_s: float = 0.5
     tolerance_s: float = 0.1
     source: str = "<builtin reference>"
+    chip_name: str = DEFAULT_CHIP
+
+    @property
+    def chip(self) -> ModuleType:
+        """The board type's facts (hil/chip/<chip_name>.py)."""
+        return chip_module(self.chip_name)
 
     @property
     def leds(self) -> tuple[Led, Led]:
@@ -66,9 +85,17 @@ class BenchProfile:
                 self.rail_sense, self.press]
         return {p.gpio for p in pins if p is not None}
 
+    def label(self, gpio: int) -> str:
+        """The name this bench gives a pin: its role's label, else the board's silk-screen."""
+        for ref in (self.led, self.led2, self.button, self.stimulus, self.ground_sense,
+                    self.rail_sense, self.press):
+            if ref is not None and ref.gpio == gpio:
+                return ref.label
+        return self.chip.label(gpio)
+
     def free_gpios(self) -> list[int]:
         """Pins nothing on the bench uses: a misplaced wire may have landed there."""
-        return sorted(VALID_PINS - self.used_gpios() - UART_PINS - {9, 10})
+        return sorted(self.chip.USABLE_PINS - self.used_gpios())
 
 
 def load_profile(path: str | Path | None = None) -> BenchProfile:
@@ -96,21 +123,29 @@ def load_profile(path: str | Path | None = None) -> BenchProfile:
             f"bench profile {source}: {e}; compare with hil/bench/reference.toml") from e
 
 
-def _pin(entry: dict | None, what: str) -> PinRef | None:
+def _pin_of(entry: dict | None, what: str, chip: ModuleType) -> PinRef | None:
     if entry is None:
         return None
     gpio = int(entry["gpio"])
-    if gpio not in VALID_PINS:
-        raise ValueError(f"{what}: GPIO{gpio} is not a pin of the ESP8266")
-    return PinRef(gpio, str(entry.get("label", GPIO_LABELS.get(gpio, f"GPIO{gpio}"))))
+    if gpio not in chip.VALID_PINS:
+        raise ValueError(f"{what}: GPIO{gpio} is not a pin of the {chip.NAME}")
+    return PinRef(gpio, str(entry.get("label", chip.label(gpio))))
 
 
 def _parse(d: dict, source: str) -> BenchProfile:
+    chip_name = str(d.get("chip", DEFAULT_CHIP))
+    chip = chip_module(chip_name)
+
+    def _pin(entry: dict | None, what: str) -> PinRef | None:
+        return _pin_of(entry, what, chip)
+
     leds = d["leds"]
 
     def led(key: str) -> Led:
         ref = _pin(leds[key], f"leds.{key}")
-        return Led(ref.gpio, ref.label, bool(leds[key].get("active_low", True)))
+        # polarity: the profile's word, else the board's (hil/chip: its on-board LEDs)
+        default = chip.LEDS.get(ref.gpio, True)
+        return Led(ref.gpio, ref.label, bool(leds[key].get("active_low", default)))
 
     probes = d.get("probes", {})
     actuator = d.get("actuator", {})
@@ -119,9 +154,9 @@ def _parse(d: dict, source: str) -> BenchProfile:
     press = _pin(actuator.get("press"), "actuator.press")
     stimulus = _pin(probes.get("stimulus"), "probes.stimulus")
     for ref, what in ((stimulus, "probes.stimulus"), (press, "actuator.press")):
-        if ref is not None and ref.gpio in UART_PINS:
+        if ref is not None and ref.gpio in chip.UART_PINS:
             raise ValueError(f"{what}: GPIO{ref.gpio} carries the REPL")
-    return BenchProfile(
+    profile = BenchProfile(
         name=str(d.get("name", "custom")),
         led=led("led"),
         led2=led("led2"),
@@ -134,4 +169,27 @@ def _parse(d: dict, source: str) -> BenchProfile:
         half_cycle_s=float(app.get("half_cycle_s", 0.5)),
         tolerance_s=float(app.get("tolerance_s", 0.1)),
         source=source,
+        chip_name=chip_name,
     )
+    return _with_landings(profile, d.get("faults", {}))
+
+
+def _with_landings(profile: BenchProfile, faults: dict) -> BenchProfile:
+    """Where a misplaced W1 lands: [faults] wrong_pin / strap_pin, else from the free pins.
+
+    Defaults: wrong-pin on the first free pin that is not a boot strap (D2 on
+    the reference bench), strap-pin on the FLASH strap GPIO0 if it is free.
+    """
+    chip = profile.chip
+    free = profile.free_gpios()
+    wrong = _pin_of(faults.get("wrong_pin"), "faults.wrong_pin", chip)
+    if wrong is None:
+        plain = [g for g in free if g not in chip.STRAP_PINS]
+        wrong = PinRef(plain[0], chip.label(plain[0])) if plain else None
+    strap = _pin_of(faults.get("strap_pin"), "faults.strap_pin", chip)
+    if strap is None and chip.FLASH_STRAP in free:
+        strap = PinRef(chip.FLASH_STRAP, chip.label(chip.FLASH_STRAP))
+    for ref, what in ((wrong, "faults.wrong_pin"), (strap, "faults.strap_pin")):
+        if ref is not None and ref.gpio in profile.used_gpios():
+            raise ValueError(f"{what}: GPIO{ref.gpio} is already used on this bench")
+    return dataclasses.replace(profile, wrong_pin=wrong, strap_pin=strap)

@@ -7,7 +7,7 @@ the app wrote) are left alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -41,30 +41,45 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
 
 
 def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
+               progress: Callable[[int, int], None] | None = None,
                board_version: str | None = None) -> DeployResult:
     """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write.
-    ``board_version`` ("v1.24.1"): compile-check with that release's mpy-cross."""
+
+    ``progress(done, total)``: bytes written so far of the files that differ
+    (never called when every file already matches, so nothing claims an upload).
+    ``board_version`` ("v1.24.1"): compile-check with that release's mpy-cross.
+    """
     app_dir = Path(app_dir)
     paths = app_files(app_dir, files)
     compile_check((p for p in paths if p.suffix == ".py"),  # before anything is written
                   board_version=board_version)
-    uploaded: list[str] = []
     skipped: list[str] = []
-    made_dirs: set[str] = set()
+    todo: list[tuple[Path, PurePosixPath, bytes, str]] = []
     for path in paths:
         rel = PurePosixPath(*path.relative_to(app_dir).parts)
-        target = "/" + str(rel)
         data = path.read_bytes()
         want = hashlib.sha256(data).hexdigest()
-        if repl.fs_sha256(target) == want:
-            skipped.append(target)
-            continue
+        if repl.fs_sha256("/" + str(rel)) == want:
+            skipped.append("/" + str(rel))
+        else:
+            todo.append((path, rel, data, want))
+    uploaded: list[str] = []
+    made_dirs: set[str] = set()
+    total = sum(len(data) for _, _, data, _ in todo)
+    before = 0  # bytes of the files already written
+
+    def report(done_in_file: int, _size: int = 0) -> None:
+        if progress is not None:
+            progress(before + done_in_file, total)
+
+    for path, rel, data, want in todo:
+        target = "/" + str(rel)
         for parent in reversed(rel.parents[:-1]):
             d = "/" + str(parent)
             if d not in made_dirs:
                 repl.fs_mkdir(d)
                 made_dirs.add(d)
-        repl.fs_write(target, data)
+        repl.fs_write(target, data, progress=report)
         got = repl.fs_sha256(target)
         if got != want:
             raise DeployError(
@@ -72,4 +87,6 @@ def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
                 f"sha256 is {got}, expected {want}; the filesystem may be full or damaged "
                 f"(check free space with os.statvfs('/'))")
         uploaded.append(target)
+        before += len(data)
+        report(0)
     return DeployResult(tuple(uploaded), tuple(skipped))

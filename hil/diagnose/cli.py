@@ -21,8 +21,8 @@ EXIT_FAULT = exitcodes.APP_FAILED
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "diagnose", help="tell a dead button from a broken breadboard rail",
-        description="Find why the button on D5 misreads: the chapter's jumper test, done by "
-                    "the probes (--auto) or step by step with you (guided).",
+        description="Find why the button (D5 on the reference bench) misreads: the chapter's "
+                    "jumper test, done by the probes (--auto) or step by step with you (guided).",
         epilog=exitcodes.DIAGNOSE_HELP[0].upper() + exitcodes.DIAGNOSE_HELP[1:] + ".")
     p.add_argument("--port", required=True, metavar="PORT",
                    help="the board: /dev/ttyUSB0, rfc2217://host:port, socket://... or auto")
@@ -49,7 +49,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from hil.bench import load_profile
     from hil.diagnose import report
-    from hil.diagnose.picture import draw
     from hil.repl import Repl
 
     profile = load_profile(args.bench)
@@ -68,8 +67,11 @@ def run(args: argparse.Namespace) -> int:
             outcome = run_unattended(repl, profile, window=args.window,
                                      period_ms=args.period_ms)
     verdict = outcome.verdict
-    picture = None if args.picture.lower() == "none" else draw(verdict, profile,
-                                                               Path(args.picture).absolute())
+    picture = None
+    if args.picture.lower() != "none":
+        from hil.diagnose.picture import draw  # schemdraw costs 0.3 s: only when drawing
+
+        picture = draw(verdict, profile, Path(args.picture).absolute())
     if args.json:
         print(report.to_json(verdict, picture, app_was_running=outcome.app_was_running,
                              mode="guided" if guided else "auto"))

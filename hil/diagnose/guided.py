@@ -31,7 +31,15 @@ from typing import Protocol, TextIO
 
 from hil.bench import BenchProfile
 from hil.diagnose.logic import Readings, Sample, Verdict, candidates, decide, telling_step
-from hil.diagnose.probe import PERIOD_MS, BoardPins, label, probe_readings, restore_app, stop_app
+from hil.diagnose.probe import (
+    PERIOD_MS,
+    WINDOW,
+    BoardPins,
+    dropped_pins,
+    probe_readings,
+    restore_app,
+    stop_app,
+)
 from hil.errors import HilError
 from hil.repl import Repl
 
@@ -89,7 +97,7 @@ class _Session:
         pins = [(self.d5, p.button.label)]
         pins += [(r.gpio, f"{r.label} ({role})") for r, role in
                  ((p.ground_sense, "P2"), (p.rail_sense, "P3")) if r is not None]
-        values = self.pins.levels([g for g, _ in pins])
+        values = self.pins.pulled_levels([g for g, _ in pins])
         return {name: v for (_, name), v in zip(pins, values)}
 
     def ask(self, text: str) -> None:
@@ -108,7 +116,7 @@ class _Session:
             if check(s):
                 return s
         raise OperatorGaveUp(f"guided diagnosis: '{text}' was asked {MAX_ASKS} times and "
-                             f"D5 never confirmed it ({why})")
+                             f"{self.profile.button.label} never confirmed it ({why})")
 
     def ask_observation(self, text: str, unchanged: int | None, read: Callable[[], Sample],
                         again: str) -> Sample:
@@ -129,11 +137,17 @@ class _Session:
         return s.stable == self.d5_free_level
 
     # -- jumper logistics ---------------------------------------------------------------
+    def _place(self, net: str) -> str:
+        """Where a jumper end is, in words (BUTTON: the bench's button pin)."""
+        return {"GND": "the board's GND pin", "RAIL_FAR": "the GND rail next to the button",
+                "ROW_B": "the button's row B", "ROW_A": "the button's row A",
+                "BUTTON": self.profile.button.label, "": "nowhere"}.get(net, net)
+
     def remove_jumper(self) -> None:
         if self.jumper is None:
             return
         a, b = self.jumper
-        where = f"from {_place(a)} to {_place(b)}"
+        where = f"from {self._place(a)} to {self._place(b)}"
         if self.d5_free_level == 1:
             self.ask_until(f"take the jumper ({where}) out of the breadboard and the board.",
                            self._back_to_idle, f"{self.profile.button.label} does not read "
@@ -145,7 +159,7 @@ class _Session:
     def d5_jumper_to(self, place: str, text: str) -> Sample:
         """The jumper's one end on D5, the other on ``place``; D5's window there."""
         btn = self.profile.button.label
-        if self.jumper is not None and self.jumper[0] != "D5":
+        if self.jumper is not None and self.jumper[0] != "BUTTON":
             self.remove_jumper()
         if self.jumper is None:
             s = self.ask_until(
@@ -154,17 +168,17 @@ class _Session:
                 f"{btn} does not read 0, so the jumper does not connect {btn} to GND: "
                 f"check both ends.")
             self.r = dataclasses.replace(self.r, d5_jumper_board_gnd=s)
-            self.jumper = ("D5", "GND")
+            self.jumper = ("BUTTON", "GND")
         if self.jumper[1] != place:
             self.ask_until(
-                f"unplug the jumper's end from {_place(self.jumper[1])} (keep its other end "
+                f"unplug the jumper's end from {self._place(self.jumper[1])} (keep its other end "
                 f"on {btn}).", self._back_to_idle,
                 f"{btn} still reads 0, so the jumper still touches GND:")
-            self.jumper = ("D5", "")
+            self.jumper = ("BUTTON", "")
             s = self.ask_observation(
                 text, 1, self.d5_window,
                 f"{btn} still reads 1: make sure the jumper's end sits firmly in the hole.")
-            self.jumper = ("D5", place)
+            self.jumper = ("BUTTON", place)
             return s
         return self.d5_window()
 
@@ -198,8 +212,7 @@ class _Session:
             def read() -> Sample:
                 got = self.pins.windows([self.d5, *self.free])
                 idle_free = self._free_idle
-                self._dropped = tuple(label(g) for g, b, a in zip(self.free, idle_free, got[1:])
-                                      if b.stable == 1 and a.stable == 0)
+                self._dropped = dropped_pins(self.profile, self.free, idle_free, got[1:])
                 return got[0]
 
             self._free_idle = self.pins.windows(self.free) if self.free else []
@@ -265,8 +278,8 @@ class _Session:
     def resolve(self) -> None:
         last: str | None = None
         while True:
-            obs = self.r.observations()
-            fits = candidates(obs)
+            obs = self.r.observations(self.profile)
+            fits = candidates(obs, self.profile)
             if not fits and last is not None and self.asked.get(last, 0) < MAX_ASKS:
                 self.say("these readings fit no single fault: that step again, please.")
                 self.forget(last)
@@ -303,14 +316,8 @@ def _possible(key: str, s: _Session) -> bool:
     return True
 
 
-def _place(net: str) -> str:
-    return {"GND": "the board's GND pin", "RAIL_FAR": "the GND rail next to the button",
-            "ROW_B": "the button's row B", "ROW_A": "the button's row A", "D5": "D5",
-            "": "nowhere"}.get(net, net)
-
-
 def run_guided(repl: Repl, profile: BenchProfile, operator: Operator, *,
-               window: int = 50, period_ms: int = PERIOD_MS) -> GuidedRun:
+               window: int = WINDOW, period_ms: int = PERIOD_MS) -> GuidedRun:
     """Probes first, then the operator's steps until one fault is left (or none can tell)."""
     was_running = stop_app(repl)
     try:
@@ -329,7 +336,7 @@ def run_guided(repl: Repl, profile: BenchProfile, operator: Operator, *,
     finally:
         restore_app(repl, was_running)
     assert session is not None
-    verdict = decide(session.r)
+    verdict = decide(session.r, profile)
     return GuidedRun(verdict, session.r, was_running, session.prompts)
 
 

@@ -22,12 +22,20 @@ Observations (the same meaning whether a probe or a person took them):
 - ``bridged``: the far half's reading with the halves bridged (operator only).
 LED read-back (``stuck-led``) is independent of the button chain and is
 judged apart from it.
+
+Pins are the bench's, never this module's: the models, repairs, steps and
+evidence are written with placeholders (``{button}``, ``{wrong_pin}``, ...)
+and rendered from the bench profile (`words`), so a bench wired differently
+gets verdicts that name its own pins. Without a profile, the reference bench.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from hil.bench import BenchProfile, load_profile
 
 MIXED = "x"  # a window with both levels in it (flickers / floats)
 FLOAT_SHARE = 0.2  # minority share above which a window reads as floating, not glitching
@@ -61,8 +69,8 @@ MODELS: dict[str, dict[str, object]] = {
     "broken-wire-rail-gnd": _model(ground=1, rail=1, pressed=1, bridged=1),
     "broken-wire-button-rail": _model(ground=1, pressed=1),
     "broken-wire-d5": _model(stimulus=1, pressed=1),
-    "wrong-pin": _model(stimulus=1, dropped=("D2",), pressed=1),
-    "strap-pin": _model(stimulus=1, dropped=("D3",), pressed=1),
+    "wrong-pin": _model(stimulus=1, dropped=("{wrong_pin}",), pressed=1),
+    "strap-pin": _model(stimulus=1, dropped=("{strap_pin}",), pressed=1),
     "intermittent": _model(pressed=MIXED),
     # Without the pull-up D5 only has a level while something grounds it.
     "no-pullup": _model(idle=MIXED, w1_pulled=MIXED),
@@ -73,34 +81,96 @@ REPAIRS: dict[str, str] = {
     "ok": "Nothing to repair: the button, its wires and the GND rail work.",
     "dead-button": "Replace the push button: its contacts never close.",
     "button-rotated": "Turn the button 90 degrees so W1 and W2 sit on opposite terminals.",
-    "short-to-gnd": "Remove the short between D5 and GND at the board (solder bridge, stray wire).",
+    "short-to-gnd": ("Remove the short between {button} and GND at the board (solder bridge, "
+                     "stray wire)."),
     "split-rail": "Bridge the two halves of the GND rail with a jumper.",
     "broken-wire-rail-gnd": "Replace W3, the jumper from the GND rail to the board's GND pin.",
     "broken-wire-button-rail": "Replace W2, the jumper from the button to the GND rail.",
-    "broken-wire-d5": "Replace W1, the jumper from D5 to the button.",
-    "wrong-pin": "Move W1 from D2 to D5.",
-    "strap-pin": ("Move W1 from D3 (GPIO0, a boot strap: the button held at reset enters the "
-                  "bootloader) to D5."),
+    "broken-wire-d5": "Replace W1, the jumper from {button} to the button.",
+    "wrong-pin": "Move W1 from {wrong_pin} to {button}.",
+    "strap-pin": ("Move W1 from {strap_pin} (GPIO{strap_gpio}, a boot strap: the button held at "
+                  "reset enters the bootloader) to {button}."),
     "intermittent": "Replace the push button: its contact is worn and closes only sometimes.",
-    "no-pullup": "Give D5 a pull-up: Pin(14, Pin.IN, Pin.PULL_UP), or a 10 kOhm resistor to 3V3.",
+    "no-pullup": ("Give {button} a pull-up: Pin({button_gpio}, Pin.IN, Pin.PULL_UP), or a "
+                  "10 kOhm resistor to 3V3."),
     "stuck-led": "The LED pin does not follow what is written: replace the board (damaged output).",
+}
+
+# Where each fault lives in the bench drawing (hil/diagnose/picture.py marks it):
+# button, d5 (the button pin), w1 w2 w3, bridge, d2 / d3 (W1's wrong landings), led.
+PARTS: dict[str, tuple[str, ...]] = {
+    "dead-button": ("button",),
+    "button-rotated": ("button",),
+    "intermittent": ("button",),
+    "short-to-gnd": ("d5",),
+    "no-pullup": ("d5",),
+    "split-rail": ("bridge",),
+    "broken-wire-rail-gnd": ("w3",),
+    "broken-wire-button-rail": ("w2",),
+    "broken-wire-d5": ("w1",),
+    "wrong-pin": ("w1", "d2"),
+    "strap-pin": ("w1", "d3"),
+    "stuck-led": ("led",),
 }
 
 # The step that tells faults apart, per observation (operator wording; docs/bench.md).
 STEP_TEXT: dict[str, str] = {
-    "idle": "read D5 with nothing pressed",
+    "idle": "read {button} with nothing pressed",
     "pressed": "press and hold the button",
     "stimulus": "connect a jumper from the button's row A (where W1 ends) to a GND pin of the board",
-    "ground": "connect a jumper from D5 to the button's row B (where W2 starts)",
-    "rail": "connect a jumper from D5 to the breadboard's GND rail next to the button",
+    "ground": "connect a jumper from {button} to the button's row B (where W2 starts)",
+    "rail": "connect a jumper from {button} to the breadboard's GND rail next to the button",
     "w1_pulled": "pull W1 out of the board: still 0 means the short is at the board",
     "bridged": "bridge the rail halves with a jumper",
 }
-# Where the catalogue's misplaced W1 lands (docs/bench.md: wrong-pin D2, strap-pin D3).
-# Other pins that follow row A (on a twin, the probe wires themselves) are
-# evidence, not a fault of the catalogue.
-W1_LANDINGS = ("D2", "D3")
 STEP_ORDER = ("idle", "pressed", "rail", "ground", "stimulus", "w1_pulled", "bridged")
+
+
+
+
+@lru_cache(maxsize=1)
+def reference() -> BenchProfile:
+    """The reference bench (hil/bench/reference.toml), for callers without a profile."""
+    return load_profile(None)
+
+
+def words(profile: BenchProfile | None = None) -> dict[str, str]:
+    """The bench's pin names for the placeholders of the models and sentences."""
+    p = profile or reference()
+
+    def name(ref: object, default: str) -> str:
+        return ref.label if ref is not None else default  # type: ignore[attr-defined]
+
+    return {
+        "button": p.button.label, "button_gpio": str(p.button.gpio),
+        "stim": name(p.stimulus, "P1"), "ground": name(p.ground_sense, "P2"),
+        "rail": name(p.rail_sense, "P3"),
+        "wrong_pin": name(p.wrong_pin, "another pin"),
+        "strap_pin": name(p.strap_pin, "GPIO0"),
+        "strap_gpio": str(p.strap_pin.gpio if p.strap_pin is not None else 0),
+    }
+
+
+def render(text: str, profile: BenchProfile | None = None) -> str:
+    """A sentence of this module with the bench's pin names filled in."""
+    return text.format(**words(profile))
+
+
+def models(profile: BenchProfile | None = None) -> dict[str, dict[str, object]]:
+    """MODELS with this bench's pins: where a misplaced W1 lands is the profile's."""
+    w = words(profile)
+    return {name: {k: (tuple(x.format(**w) for x in v) if k == "dropped" else v)
+                   for k, v in m.items()} for name, m in MODELS.items()}
+
+
+def landings(profile: BenchProfile | None = None) -> tuple[str, ...]:
+    """Labels of the pins the catalogue's misplaced W1 lands on (wrong-pin, strap-pin).
+
+    Other pins that follow row A (on a twin, the probe wires themselves) are
+    evidence, not a fault of the catalogue.
+    """
+    p = profile or reference()
+    return tuple(r.label for r in (p.wrong_pin, p.strap_pin) if r is not None)
 
 
 @dataclass(frozen=True)
@@ -192,7 +262,7 @@ class Readings:
     rail_bridged: Sample | None = None           # far-half reading with the halves bridged
     notes: tuple[str, ...] = ()                  # e.g. which probes the profile lacks
 
-    def observations(self) -> dict[str, object]:
+    def observations(self, profile: BenchProfile | None = None) -> dict[str, object]:
         """Observation name -> observed value (see the module doc), for what was measured."""
         obs: dict[str, object] = {}
 
@@ -205,7 +275,7 @@ class Readings:
         put("stimulus", stim)
         if stim is not None:
             dropped = self.dropped if self.d5_stimulus is not None else self.row_a_dropped
-            obs["dropped"] = tuple(sorted(set(dropped) & set(W1_LANDINGS)))
+            obs["dropped"] = tuple(sorted(set(dropped) & set(landings(profile))))
         put("ground", self.p2 if self.p2 is not None else self.d5_jumper_row_b)
         put("rail", self.p3 if self.p3 is not None else self.d5_jumper_rail_far)
         put("pressed", self.d5_pressed)
@@ -289,16 +359,18 @@ class Verdict:
         }
 
 
-def candidates(observations: Mapping[str, object]) -> tuple[str, ...]:
+def candidates(observations: Mapping[str, object],
+               profile: BenchProfile | None = None) -> tuple[str, ...]:
     """The faults (and "ok") whose predictions agree with every observation."""
-    return tuple(name for name, model in MODELS.items()
+    return tuple(name for name, model in models(profile).items()
                  if all(model[k] == v or v == model[k] for k, v in observations.items()))
 
 
-def best_fits(observations: Mapping[str, object]) -> tuple[str, ...]:
+def best_fits(observations: Mapping[str, object],
+              profile: BenchProfile | None = None) -> tuple[str, ...]:
     """The faults that agree with the most observations (for readings no fault explains)."""
     scores = {name: sum(1 for k, v in observations.items() if v == model[k])
-              for name, model in MODELS.items()}
+              for name, model in models(profile).items()}
     top = max(scores.values(), default=0)
     return tuple(n for n, s in scores.items() if s == top)
 
@@ -314,33 +386,33 @@ def telling_step(names: tuple[str, ...], taken: Mapping[str, object] = {}) -> st
     return None
 
 
-def evidence(readings: Readings) -> tuple[Step, ...]:
+def evidence(readings: Readings, profile: BenchProfile | None = None) -> tuple[Step, ...]:
     """Each measurement that was taken, in the order a person would take them."""
     steps: list[Step] = []
 
     def add(name: str, action: str, sample: Sample | None, source: str, extra: str = "") -> None:
         if sample is not None:
-            steps.append(Step(name, action, sample.describe() + extra, source))
+            steps.append(Step(name, render(action, profile), sample.describe() + extra, source))
 
     r = readings
-    add("idle", "D5 with its pull-up, nothing pressed", r.d5_idle, "software")
-    add("idle_no_pull", "D5 with its pull-up off", r.d5_idle_no_pull, "software")
+    add("idle", "{button} with its pull-up, nothing pressed", r.d5_idle, "software")
+    add("idle_no_pull", "{button} with its pull-up off", r.d5_idle_no_pull, "software")
     drop = f"; also dropped: {', '.join(r.dropped)}" if r.dropped else "; no other pin dropped"
-    add("stimulus", "D5 while P1 (D6, open-drain) pulls row A low", r.d5_stimulus, "probe",
-        drop if r.d5_stimulus is not None else "")
-    add("ground", "P2 (D7) on row B: 0 = row B reaches GND", r.p2, "probe")
-    add("rail", "P3 (D1) on the rail's far half: 0 = it reaches GND", r.p3, "probe")
-    add("pressed", "D5 while the button is pressed", r.d5_pressed, "probe")
-    add("board_gnd", "D5 with a jumper to a GND pin of the board", r.d5_jumper_board_gnd,
+    add("stimulus", "{button} while P1 ({stim}, open-drain) pulls row A low", r.d5_stimulus,
+        "probe", drop if r.d5_stimulus is not None else "")
+    add("ground", "P2 ({ground}) on row B: 0 = row B reaches GND", r.p2, "probe")
+    add("rail", "P3 ({rail}) on the rail's far half: 0 = it reaches GND", r.p3, "probe")
+    add("pressed", "{button} while the button is pressed", r.d5_pressed, "probe")
+    add("board_gnd", "{button} with a jumper to a GND pin of the board", r.d5_jumper_board_gnd,
         "operator")
-    add("rail", "D5 with a jumper to the GND rail next to the button", r.d5_jumper_rail_far,
-        "operator")
-    add("ground", "D5 with a jumper to the button's row B", r.d5_jumper_row_b, "operator")
+    add("rail", "{button} with a jumper to the GND rail next to the button",
+        r.d5_jumper_rail_far, "operator")
+    add("ground", "{button} with a jumper to the button's row B", r.d5_jumper_row_b, "operator")
     rdrop = (f"; also dropped: {', '.join(r.row_a_dropped)}" if r.row_a_dropped
              else "; no other pin dropped")
-    add("stimulus", "D5 with the button's row A jumpered to GND", r.d5_row_a_grounded,
+    add("stimulus", "{button} with the button's row A jumpered to GND", r.d5_row_a_grounded,
         "operator", rdrop if r.d5_row_a_grounded is not None else "")
-    add("w1_pulled", "D5 with W1 pulled out of the board", r.d5_w1_pulled, "operator")
+    add("w1_pulled", "{button} with W1 pulled out of the board", r.d5_w1_pulled, "operator")
     add("bridged", "the rail's far half with the halves bridged", r.rail_bridged, "operator")
     for led in r.leds:
         steps.append(Step("led", f"write 0 then 1 to LED {led.label}/GPIO{led.gpio}",
@@ -350,24 +422,31 @@ def evidence(readings: Readings) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-def decide(readings: Readings) -> Verdict:
-    """The verdict for these readings: one fault, "ok", or "ambiguous" with candidates."""
-    obs = readings.observations()
-    ev = evidence(readings)
-    fits = candidates(obs)
+def decide(readings: Readings, profile: BenchProfile | None = None) -> Verdict:
+    """The verdict for these readings: one fault, "ok", or "ambiguous" with candidates.
+
+    ``profile``: the bench the readings come from (its pins name the landings of
+    a misplaced W1 and fill the sentences); None = the reference bench.
+    """
+    obs = readings.observations(profile)
+    ev = evidence(readings, profile)
+    fits = candidates(obs, profile)
     led_fault = readings.leds_ok is False
+
+    def repair_of(name: str) -> str:
+        return render(REPAIRS[name], profile)
 
     if len(fits) == 1:
         name = fits[0]
         if name == "ok" and led_fault:
-            return Verdict("stuck-led", (), REPAIRS["stuck-led"], None, ev)
+            return Verdict("stuck-led", (), repair_of("stuck-led"), None, ev)
         also = ("stuck-led",) if led_fault else ()
-        repair = REPAIRS[name] + (f" Also: {REPAIRS['stuck-led']}" if also else "")
+        repair = repair_of(name) + (f" Also: {repair_of('stuck-led')}" if also else "")
         return Verdict(name, (), repair, None, ev, also)
 
     also = ("stuck-led",) if led_fault else ()
     if not fits:
-        best = best_fits(obs)
+        best = best_fits(obs, profile)
         return Verdict(
             "ambiguous", tuple(n for n in best if n != "ok") or best,
             "The readings fit no single fault of the catalogue (two faults at once, or a step "
@@ -376,9 +455,9 @@ def decide(readings: Readings) -> Verdict:
             ev, also)
 
     key = telling_step(fits, obs)
-    step = STEP_TEXT.get(key) if key else None
+    step = render(STEP_TEXT[key], profile) if key in STEP_TEXT else None
     names = fits
-    options = [f"{_lower_first(REPAIRS[n].rstrip('.'))} ({n})" for n in names]
+    options = [f"{_lower_first(repair_of(n).rstrip('.'))} ({n})" for n in names]
     repair = "Either " + ", or ".join(options)
     repair += f"; to know which, {step}." if step else "."
     return Verdict("ambiguous", names, repair, step, ev, also, next_observation=key)
@@ -390,7 +469,11 @@ def _lower_first(text: str) -> str:
 
 def explain_button_failure(readings: Readings) -> str:
     """A sentence naming the likely fault(s) behind a button test that failed, for the suite."""
-    v = decide(readings)
+    return explain(decide(readings))
+
+
+def explain(v: Verdict) -> str:
+    """The verdict as the suite's failure messages say it: "Likely fault: ..."."""
     if v.verdict == "ok":
         return "The probes find the button, its wires and the GND rail working (hil diagnose: ok)."
     if v.verdict == "ambiguous":

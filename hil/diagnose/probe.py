@@ -1,8 +1,12 @@
-"""Unattended readings through the REPL: P1, P2, P3, the press source, free pins, LEDs.
+"""Bench readings through the REPL: the one path from the board to a `Readings`.
 
-The board-side code is `hil/device/probe.py` (functions named ``dg_*``); this
-module sends it, calls it, and turns its "0101..." windows into `Sample`s.
-The meaning of the readings is `hil.diagnose.logic`'s business, not this one's.
+The board-side code is `hil/device/bench_io.py`; `BoardPins` sends it
+(``hil.device.load``), calls it, and turns its "0101..." windows into
+`Sample`s; `collect_readings` takes every unattended reading of the catalogue.
+The suite's tests and failure messages (fixtures/verdicts.py) and `hil
+diagnose` (unattended and guided) all read the bench through here, so they
+cannot disagree about what was measured. What the readings mean is
+`hil.diagnose.logic`'s business, not this one's.
 
 Known behaviours:
 - A board whose main.py runs the blink loop prints nothing: the only way to
@@ -13,29 +17,24 @@ Known behaviours:
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hil.bench import BenchProfile
-from hil.bench.profile import GPIO_LABELS
-from hil.device import source
+from hil.bench import BenchProfile, PinRef
+from hil.device import load
 from hil.diagnose.logic import LedReadback, Readings, Sample, Verdict, decide
 from hil.errors import BoardTimeoutError
 from hil.repl import Repl, State
 
+WINDOW = 50  # reads per window
 PERIOD_MS = 10  # 50 reads x 10 ms = a 0.5 s window (the app's half cycle)
 INTERRUPT_WAIT = 3.0  # s for a Ctrl-C to bring the prompt back
 
 
-def label(gpio: int) -> str:
-    return GPIO_LABELS.get(gpio, f"GPIO{gpio}")
-
-
 class BoardPins:
-    """The dg_* functions of hil/device/probe.py on one board, as host calls."""
+    """The functions of hil/device/bench_io.py on one board, as host calls."""
 
-    def __init__(self, repl: Repl, profile: BenchProfile, window: int = 50,
+    def __init__(self, repl: Repl, profile: BenchProfile, window: int = WINDOW,
                  period_ms: int = PERIOD_MS) -> None:
         self.repl = repl
         self.profile = profile
@@ -43,62 +42,79 @@ class BoardPins:
         self.period_ms = period_ms
 
     def load(self) -> None:
-        """Define the dg_* functions on the board, one top-level statement per exec.
-
-        The raw REPL buffers a whole paste before compiling it, and a ~36 kB
-        heap cannot hold a large one (MemoryError, on the board and the twin);
-        gc.collect() first merges free runs for the compiler.
-        """
-        text = source("probe")
-        for node in ast.parse(text).body:
-            chunk = ast.get_source_segment(text, node)
-            if chunk:
-                self.repl.exec("import gc\ngc.collect()\n" + _strip_comments(chunk),
-                               timeout=20.0)
+        """Define bench_io's functions in the board's REPL namespace."""
+        load(self.repl, "bench_io")
 
     def call(self, expr: str, timeout: float = 15.0) -> object:
         return self.repl.eval(expr, timeout)  # Repl.eval: repr -> literal
 
-    def windows(self, pins: list[int], pull: bool = True) -> list[Sample]:
-        got = self.call(f"dg_windows({pins}, {self.n}, {self.period_ms}, {pull})")
+    def _windows(self, call: str, tail: str = "") -> list[Sample]:
+        """Call a bench_io function that returns "0101..." windows; one Sample per pin.
+
+        ``call`` is the call up to its window arguments (n, period_ms), ``tail``
+        what follows them.
+        """
+        timeout = 15.0 + self.n * self.period_ms / 1000
+        got = self.call(f"{call}, {self.n}, {self.period_ms}{tail})", timeout)
         return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+
+    def _role(self, ref: PinRef | None, what: str) -> PinRef:
+        if ref is None:
+            raise ValueError(f"bench profile {self.profile.name} has no {what}")
+        return ref
+
+    def windows(self, pins: list[int], pull: bool = True) -> list[Sample]:
+        """A window of each pin, read as an input (with its pull-up unless ``pull`` is False)."""
+        return self._windows(f"windows({pins}", f", {pull}")
 
     def stimulus(self, pins: list[int]) -> list[Sample]:
-        stim = self.profile.stimulus
-        assert stim is not None
-        got = self.call(f"dg_stimulus({stim.gpio}, {pins}, {self.n}, {self.period_ms})")
-        return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+        """Windows of ``pins`` while P1 pulls row A low (open-drain)."""
+        stim = self._role(self.profile.stimulus, "stimulus probe (P1)")
+        return self._windows(f"stimulus({stim.gpio}, {pins}")
 
     def pressed_by_actuator(self, pins: list[int]) -> list[Sample]:
-        press = self.profile.press
-        assert press is not None
-        got = self.call(f"dg_pressed({press.gpio}, {pins}, {self.n}, {self.period_ms})")
-        return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+        """Windows of ``pins`` while the press actuator holds the button."""
+        act = self._role(self.profile.press, "press actuator")
+        return self._windows(f"pressed({act.gpio}, {pins}")
+
+    def press(self, on: bool) -> None:
+        """Drive the press actuator (high presses); the profile must have one."""
+        act = self._role(self.profile.press, "press actuator")
+        self.repl.exec(f"press({act.gpio}, {int(on)})")
 
     def leds(self) -> tuple[LedReadback, ...]:
         out = []
         for led in self.profile.leds:
-            a, b = self.call(f"dg_led({led.gpio})")  # type: ignore[misc]
+            a, b = self.call(f"led({led.gpio})")  # type: ignore[misc]
             out.append(LedReadback(led.label, led.gpio, int(a), int(b)))
         return tuple(out)
 
     def levels(self, pins: list[int]) -> list[int]:
+        """Pad levels now, without reconfiguring the pins."""
+        got = self.call(f"levels({pins})", 5.0)
+        return [int(v) for v in got]  # type: ignore[union-attr]
+
+    def pulled_levels(self, pins: list[int]) -> list[int]:
         """One read of each pin as an input with pull-up (a probe's unpulled pad floats)."""
-        got = self.call(f"dg_windows({pins}, 1, 0)", 5.0)
+        got = self.call(f"windows({pins}, 1, 0)", 5.0)
         return [int(v) for v in got]  # type: ignore[union-attr]
 
     def rest(self) -> None:
+        """Pins as the app and a reset leave them: the button pulled up, the rest inputs."""
         p = self.profile
-        inputs = [r.gpio for r in (p.ground_sense, p.rail_sense) if r is not None]
+        inputs = [led.gpio for led in p.leds]
+        inputs += [r.gpio for r in (p.ground_sense, p.rail_sense) if r is not None]
         inputs += p.free_gpios()
         stim = p.stimulus.gpio if p.stimulus else -1
-        press = p.press.gpio if p.press else -1
-        self.repl.exec(f"dg_rest({p.button.gpio}, {inputs}, {stim}, {press})")
+        act = p.press.gpio if p.press else -1
+        self.repl.exec(f"rest({p.button.gpio}, {inputs}, {stim}, {act})")
 
 
-def _strip_comments(code: str) -> str:
-    return "\n".join(line for line in code.splitlines()
-                     if line.strip() and not line.lstrip().startswith("#"))
+def dropped_pins(profile: BenchProfile, pins: list[int], before: list[Sample],
+                 during: list[Sample]) -> tuple[str, ...]:
+    """Labels of the pins that held 1 and fell to 0 while row A was grounded: W1 landed there."""
+    return tuple(profile.label(g) for g, b, d in zip(pins, before, during)
+                 if b.stable == 1 and d.stable == 0)
 
 
 def stop_app(repl: Repl) -> bool:
@@ -138,7 +154,7 @@ def restore_app(repl: Repl, was_running: bool) -> None:
         repl.soft_reset(run_main=True)
 
 
-def collect_readings(repl: Repl, profile: BenchProfile, *, window: int = 50,
+def collect_readings(repl: Repl, profile: BenchProfile, *, window: int = WINDOW,
                      press: Callable[[bool], None] | None = None,
                      period_ms: int = PERIOD_MS) -> Readings:
     """The unattended readings: D5 idle, P1 (+ free pins), P2, P3, pressed, LEDs.
@@ -165,8 +181,8 @@ def probe_readings(pins: BoardPins, profile: BenchProfile,
     free = profile.free_gpios()
     sensed = [r.gpio for r in (profile.ground_sense, profile.rail_sense) if r is not None]
     pins.rest()
-    # The free pins stay unpulled here: a pulled-up pin that shares a net with
-    # D5 would hide a D5 pull-up that does not work (no-pullup).
+    # The free pins stay unpulled here (bench_io.py, "Pull-ups"): a pulled-up
+    # pin on D5's net would hide a D5 pull-up that does not work (no-pullup).
     idle = pins.windows([d5, *sensed])
     d5_idle = idle[0]
     sense = dict(zip(sensed, idle[1:]))
@@ -181,9 +197,7 @@ def probe_readings(pins: BoardPins, profile: BenchProfile,
         low = pins.stimulus([d5, *free])
         pins.rest()
         stim = low[0]
-        # A free pin that held 1 and fell to 0 with row A: W1 landed there.
-        dropped = tuple(label(g) for g, before, after in zip(free, free_idle, low[1:])
-                        if before.stable == 1 and after.stable == 0)
+        dropped = dropped_pins(profile, free, free_idle, low[1:])
     else:
         notes.append("no stimulus probe (P1) in the bench profile")
     if profile.ground_sense is None:
@@ -215,7 +229,7 @@ class UnattendedRun:
     app_was_running: bool
 
 
-def run_unattended(repl: Repl, profile: BenchProfile, *, window: int = 50,
+def run_unattended(repl: Repl, profile: BenchProfile, *, window: int = WINDOW,
                    period_ms: int = PERIOD_MS) -> UnattendedRun:
     """Stop the app, take the readings, decide, and start the app again if it ran."""
     was_running = stop_app(repl)
@@ -223,7 +237,7 @@ def run_unattended(repl: Repl, profile: BenchProfile, *, window: int = 50,
         readings = collect_readings(repl, profile, window=window, period_ms=period_ms)
     finally:
         restore_app(repl, was_running)
-    return UnattendedRun(decide(readings), readings, was_running)
+    return UnattendedRun(decide(readings, profile), readings, was_running)
 
 
 def diagnose_unattended(repl: Repl, profile: BenchProfile) -> Verdict:

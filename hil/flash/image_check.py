@@ -37,10 +37,10 @@ from pathlib import Path
 from esptool.bin_image import LoadFirmwareImage
 from esptool.util import FatalError
 
+from hil.chip.esp8266 import FLASH_SIZE
 from hil.errors import ImageError
 from hil.flash.esptool_log import quiet_esptool
 
-FLASH_SIZE = 0x400000  # 4 MiB on the ESP-12E/F of a NodeMCU (docs/bench.md)
 IRAM = (0x40100000, 0x40108000)
 MAKEIMG_SPLIT = 0x9000  # makeimg.py SEGS_MAX_SIZE
 BANNER_RE = re.compile(rb"MicroPython (v\d+\.\d+(?:\.\d+)?(?:-[\w.+-]+)?) on (\d{4}-\d{2}-\d{2})")

@@ -234,12 +234,16 @@ def classify(rc: int, record: dict | None) -> tuple[int, str]:
 
 
 def resolve_port(spec: str) -> str:
-    """A device path, URL, ``auto`` or ``id:SERIAL`` as given; a bare word is a USB serial
-    number (``id:`` implied, as the harness's --port spells it)."""
-    if spec == "auto" or spec.startswith(("/", "id:")) or "://" in spec:
-        return spec
+    """Any spelling of the board -> its device path or URL, before the lock (one board,
+    one lock, whatever name a job used): ``auto``, ``id:SERIAL`` and a bare USB serial
+    number are looked up; a device path or URL is kept."""
     from hil.transport.discovery import port_by_serial
+    from hil.transport.discovery import resolve_port as resolve
 
+    if spec == "auto" or spec.startswith("id:"):
+        return resolve(spec)
+    if spec.startswith("/") or "://" in spec:
+        return spec
     return port_by_serial(spec)
 
 

@@ -89,10 +89,13 @@ class Link:
 
     # -- deadlines ------------------------------------------------------------------
     @contextlib.contextmanager
-    def waiting(self, timeout: float, what: str, hint: str = "") -> Iterator[Deadline]:
-        """Every read inside ends by ``timeout`` (or the enclosing deadline, if sooner)."""
+    def waiting(self, timeout: float, what: str, hint: str = "",
+                detached: bool = False) -> Iterator[Deadline]:
+        """Every read inside ends by ``timeout`` (or the enclosing deadline, if sooner;
+        ``detached``: a recovery with its own budget, whatever is left outside)."""
         outer = self.deadline
-        self.deadline = outer.sooner(timeout, what, hint) if outer else Deadline(timeout, what, hint)
+        self.deadline = (outer.sooner(timeout, what, hint) if outer and not detached
+                         else Deadline(timeout, what, hint))
         try:
             yield self.deadline
         finally:
@@ -248,6 +251,10 @@ class Link:
             if deadline.expired():
                 raise self.timeout_error(deadline, awaiting=b"any byte")
             self._fill(block=True)
+
+    def unread(self, data: bytes) -> None:
+        """Put ``data`` back in front of what is pending (a reader took too much)."""
+        self._pending[:0] = data
 
     def peek(self) -> bytes:
         """What has arrived and is not consumed yet (nothing is read from the port)."""

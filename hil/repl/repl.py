@@ -26,12 +26,21 @@ import errno
 import random
 import re
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
-from hil.errors import BoardTimeoutError, DeviceError, LineSpeedError, PortError, ProtocolError
+from hil.errors import (
+    BoardStateError,
+    BoardTimeoutError,
+    DeviceError,
+    HilError,
+    LineSpeedError,
+    PortError,
+    ProtocolError,
+)
 from hil.repl.link import Link
 from hil.transport import has_modem_lines, open_port
 
@@ -55,6 +64,20 @@ KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls 
             "bytes show a crash or garbage, check the baud rate and reflash the firmware")
 REPL_BAUD = 115200  # MicroPython's REPL on the ESP8266 (ports/esp8266 UART0 default)
 GARBAGE_SHARE = 0.3  # more than this share of unprintable bytes: not text at this baud
+BREAK_IN_WINDOW = 2.0  # s of Ctrl-Cs after a reset: the ROM, _boot.py, boot.py, main.py's start
+BREAK_IN_PACE = 0.004  # s per burst of Ctrl-Cs (as many as the line moves in that time)
+# Resets: each boot is another chance. A board's UART takes a Ctrl-C every 87 us, so the
+# first boot nearly always works; the twin delivers bytes in 4 ms steps and its boot.py
+# takes about 1 ms, so about 1 boot in 3 works there (measured): 20 leave 1 in 1000 out.
+BREAK_IN_TRIES = 20
+NO_RESET_LINE_HINT = (
+    "no prompt came back, and {port} has no reset line (a pty or socket), so the harness cannot "
+    "restart the board past a main.py that disables Ctrl-C (micropython.kbd_intr(-1)) or "
+    "catches KeyboardInterrupt. To get in without losing files: open a terminal on it "
+    "(`mpremote connect {port} repl`), hold Ctrl-C down and press the board's RST button; "
+    "when >>> shows, leave the terminal (Ctrl-]) and run again: the board stays at its prompt "
+    "and main.py stays on it. Or connect the board's own USB port (DTR/RTS reach its reset), "
+    "or an rfc2217 server, and the harness does this itself")
 BANNER_RE = re.compile(r"MicroPython (v\d+\.\d+(?:\.\d+)?\S*) on \S+; .+? with \S+")
 
 
@@ -116,6 +139,7 @@ class Repl:
         self._t = _Transport(self._link, port)
         self.state = State.UNKNOWN
         self._closed = False
+        self.notes: list[str] = []  # what the Repl did on its own (a break-in at boot)
 
     # -- lifecycle ------------------------------------------------------------------
     def close(self) -> None:
@@ -158,9 +182,86 @@ class Repl:
             return self._link.read_until(marker)
 
     # -- getting to a known prompt ----------------------------------------------------
-    def ensure_friendly_idle(self, timeout: float = 10.0) -> None:
-        """Interrupt whatever runs (Ctrl-C, retried), leave raw mode, end at ">>> "."""
-        self._to_friendly(timeout)
+    def ensure_friendly_idle(self, timeout: float = 10.0, *, break_in: bool = True) -> None:
+        """Interrupt whatever runs (Ctrl-C, retried), leave raw mode, end at ">>> ".
+
+        If Ctrl-C does not get through (a main.py that calls
+        ``micropython.kbd_intr(-1)`` or swallows KeyboardInterrupt) and the port
+        has reset lines, ``break_in``: reset the board and Ctrl-C it during boot,
+        before main.py runs (break_in_at_boot; main.py stays on the board; what
+        was done is added to ``notes``). Without reset lines, the error says what
+        the person must do.
+        """
+        try:
+            self._to_friendly(timeout)
+        except LineSpeedError:
+            raise
+        except BoardTimeoutError as e:
+            if not break_in:
+                raise
+            if not has_modem_lines(self._serial):
+                raise BoardTimeoutError(e.what, e.timeout, e.tail,
+                                        NO_RESET_LINE_HINT.format(port=self.port)) from None
+            self.break_in_at_boot()
+
+    def break_in_at_boot(self, timeout: float = BREAK_IN_TRIES * (BREAK_IN_WINDOW + 0.5)) -> None:
+        """Reset the board through its reset line and Ctrl-C it during boot, to the prompt.
+
+        What a person at the desk does against a main.py that disables Ctrl-C.
+        MicroPython's ESP8266 port runs _boot.py, boot.py, then main.py
+        (ports/esp8266/main.c mp_reset), with Ctrl-C enabled while each runs
+        (shared/runtime/pyexec.c parse_compile_execute). A Ctrl-C that lands in
+        boot.py stops it, and since v1.22 main.py is then skipped (pyexec's
+        return value is checked); on any version one that lands before main.py's
+        ``kbd_intr(-1)`` stops main.py. So Ctrl-Cs go out back to back from the
+        reset until the prompt shows (a new reset after BREAK_IN_WINDOW s). Then a raw-REPL soft reset runs
+        _boot.py and boot.py again undisturbed (a Ctrl-C inside _boot.py could
+        leave the filesystem unmounted) without main.py. No file is touched.
+        """
+        self._check_open()
+        if not has_modem_lines(self._serial):
+            raise BoardStateError(NO_RESET_LINE_HINT.format(port=self.port))
+        with self._guard(timeout, f"breaking in at boot on {self.port} (reset, then Ctrl-C "
+                                  f"during boot)", KBD_HINT, watch_reset=False, detached=True):
+            for _ in range(BREAK_IN_TRIES):
+                if self._reset_and_hammer():
+                    break
+            else:
+                raise BoardTimeoutError(
+                    f"breaking in at boot on {self.port}", timeout, bytes(self._link.tail),
+                    f"{BREAK_IN_TRIES} resets with Ctrl-C during boot never reached the prompt; "
+                    f"the board may be hung before MicroPython starts: erase it (esptool "
+                    f"erase-flash, which loses its files) and flash MicroPython again")
+        self._to_friendly(5.0)
+        self.soft_reset(run_main=False)  # _boot.py and boot.py again, undisturbed
+        self._to_friendly(5.0)
+        self.notes.append(
+            f"Ctrl-C did not reach the prompt on {self.port} (main.py disables it, e.g. "
+            f"micropython.kbd_intr(-1)): the harness reset the board through its reset line and "
+            f"sent Ctrl-C during boot, so main.py did not run; main.py is still on the board")
+
+    def _reset_and_hammer(self) -> bool:
+        """One reset, then Ctrl-Cs back to back for BREAK_IN_WINDOW s; True once ">>> " shows.
+
+        Back to back (a burst at the line's own rate, paced so the adapter's
+        buffer does not fill): boot.py and the first lines of main.py take only
+        milliseconds, so a gap between Ctrl-Cs could miss them.
+        """
+        self._link.drain()
+        self._serial.dtr = False  # GPIO0 released: boot from flash (esptool docs)
+        self._serial.rts = True
+        time.sleep(RESET_PULSE)
+        self._serial.rts = False
+        self.state = State.BOOTING
+        burst = max(1, int(self.baud / 10 * BREAK_IN_PACE))  # bytes the line moves per pace
+        end = time.monotonic() + BREAK_IN_WINDOW
+        while time.monotonic() < end:
+            self._link.write(b"\x03" * burst)
+            time.sleep(BREAK_IN_PACE)  # the line's pace, not a synchronisation
+            self._link.inWaiting()
+            if PROMPT in self._link.peek():
+                return True
+        return False
 
     def _to_friendly(self, timeout: float) -> bytes:
         """Returns what the board printed on the way (e.g. the interrupted program's output)."""
@@ -215,7 +316,8 @@ class Repl:
             raise LineSpeedError(
                 f"the board on {self.port} sends garbage at {self.baud} baud ({answer[-40:]!r}), "
                 f"not REPL text: it most likely boot-loops, printing the ROM's messages at 74880 "
-                f"baud (no firmware, or a broken one: flash MicroPython with --firmware "
+                f"baud (no firmware, or a broken one: flash MicroPython with `hil flash --port "
+                f"{self.port} --flash always ESP8266_GENERIC-vX.Y.Z.bin`, or pytest's --firmware "
                 f"ESP8266_GENERIC-vX.Y.Z.bin --flash always), or its firmware runs at another "
                 f"line speed (then pass that --baud)") from None
         if not first or self.baud == REPL_BAUD:
@@ -311,6 +413,30 @@ class Repl:
         with self._guard(timeout, f"waiting for code started on {self.port} to finish",
                          "it is still running; Repl.interrupt() stops it", watch_reset=True):
             return self._follow()
+
+    def read_output(self, timeout: float) -> tuple[bytes, bool]:
+        """What started code printed since the last call: ``(bytes, still_running)``.
+
+        Waits up to ``timeout`` for the first byte; a quiet board is ``(b"",
+        True)``, not an error (the caller decides what silence means). Reads
+        no further than the end of the code's stdout (the raw REPL's first
+        0x04, docs/protocols.md §3.2): that and its stderr stay for wait().
+        """
+        if self.state is not State.RUNNING:
+            raise ProtocolError(f"read_output on {self.port}: nothing was started (state "
+                                f"{self.state.value})")
+        self._check_open()
+        with self._link.waiting(timeout, f"reading the output of code on {self.port}"):
+            try:
+                self._link.wait_for_data()
+            except BoardTimeoutError:
+                return b"", True
+        data = self._link.drain()
+        end = data.find(b"\x04")
+        if end >= 0:
+            self._link.unread(data[end:])
+            return data[:end], False
+        return data, True
 
     def interrupt(self, timeout: float = 5.0) -> str:
         """Ctrl-C the running code; its output. KeyboardInterrupt is not an error here."""
@@ -436,9 +562,12 @@ class Repl:
     def fs_read(self, path: str) -> bytes:
         return bytes(self._fs("reading", path, self._t.fs_readfile, path))
 
-    def fs_write(self, path: str, data: bytes) -> None:
+    def fs_write(self, path: str, data: bytes,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        """Write ``data`` to ``path``; ``progress(written, len(data))`` after each chunk."""
         timeout = 10.0 + len(data) / 500  # raw-paste of repr'd chunks: ~1-2 kB/s at 115200
-        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout)
+        self._fs("writing", path, self._t.fs_writefile, path, data, timeout=timeout,
+                 progress_callback=progress)
 
     def fs_sha256(self, path: str) -> str | None:
         try:
@@ -456,12 +585,14 @@ class Repl:
         except FileExistsError:
             pass
 
-    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0):
+    def _fs(self, doing: str, path: str, fn, *args, timeout: float = 10.0, **kwargs):
         with self._guard(timeout, f"{doing} {path} on the board on {self.port}",
                          watch_reset=True):
             self._enter_raw()
             try:
-                result = fn(*args)
+                result = fn(*args, **kwargs)
+            except HilError:  # ours (a timeout is also an OSError), never the device's
+                raise
             except TransportExecError as e:  # not an OSError: a real device exception
                 self.state = State.RAW
                 raise _device_error(e.error_output, self.port, "") from e
@@ -482,12 +613,12 @@ class Repl:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")
 
     def _guard(self, timeout: float, what: str, hint: str = "",
-               watch_reset: bool | None = None) -> _Guard:
+               watch_reset: bool | None = None, detached: bool = False) -> _Guard:
         """A deadline for one call; ``watch_reset``: boot text raises BoardResetError
         (True: code runs or a file moves, no restart expected; False: a reset or an
         interrupt may be under way; None: as the enclosing call)."""
         self._check_open()
-        return _Guard(self, timeout, what, hint, watch_reset)
+        return _Guard(self, timeout, what, hint, watch_reset, detached)
 
 
 class _Guard:
@@ -495,9 +626,9 @@ class _Guard:
     a timeout while code runs leaves it running (interrupt() can still stop it)."""
 
     def __init__(self, repl: Repl, timeout: float, what: str, hint: str,
-                 watch_reset: bool | None = None) -> None:
+                 watch_reset: bool | None = None, detached: bool = False) -> None:
         self.repl = repl
-        self.cm = repl._link.waiting(timeout, what, hint)
+        self.cm = repl._link.waiting(timeout, what, hint, detached=detached)
         link = repl._link
         self.watch = link.watching_reset(link.watch_reset if watch_reset is None else watch_reset)
 

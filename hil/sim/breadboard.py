@@ -37,17 +37,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
+from hil.chip import esp8266
+from hil.chip.esp8266 import GPIO_OF_LABEL, LABELS
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, Wiring, check_names, wiring_for
 
-# NodeMCU labels (esp8266/Arduino variants/nodemcu/pins_arduino.h).
-LABELS: dict[int, str] = {
-    16: "D0", 5: "D1", 4: "D2", 0: "D3", 2: "D4", 14: "D5", 12: "D6", 13: "D7", 15: "D8",
-    3: "RX", 1: "TX", 9: "SD2", 10: "SD3",
-}
-VALID_GPIOS = tuple(sorted(LABELS))  # machine_pin.c: 0-5, 9, 10, 12-16
-GPIO_OF_LABEL = {label: g for g, label in LABELS.items()}
-LED_GPIOS = (2, 16)  # ESP-12 module LED, NodeMCU board LED (both active-low)
+# The chip's and the NodeMCU's facts (labels, valid pins, LEDs, straps, pulls)
+# are constants shared with the harness: hil/chip/esp8266.py.
+VALID_GPIOS = tuple(sorted(esp8266.VALID_PINS))  # machine_pin.c: 0-5, 9, 10, 12-16
+LED_GPIOS = tuple(sorted(esp8266.LEDS))  # ESP-12 module LED, NodeMCU board LED (active-low)
 
 # Bench roles (docs/bench.md "Probes for unattended runs").
 P1_STIMULUS = 12  # D6, open-drain into row A
@@ -56,9 +54,9 @@ P3_RAIL_SENSE = 5  # D1, pull-up into the rail's far half
 PRESS_SOLENOID = 15  # D8, high = pressed
 
 LED_HISTORY_MAX = 100_000  # about 7 h of the blink app (4 changes/s)
-NO_INTERNAL_PULL = {16}
-BOARD_PULL_UP = {0, 2}
-BOARD_PULL_DOWN = {15}
+NO_INTERNAL_PULL = esp8266.NO_INTERNAL_PULL
+BOARD_PULL_UP = esp8266.BOARD_PULL_UP
+BOARD_PULL_DOWN = esp8266.BOARD_PULL_DOWN
 
 # Nets an operator can join with a jumper wire (besides pin labels D0-D8).
 PLACES = ("GND", "RAIL_NEAR", "RAIL_FAR", "ROW_A", "ROW_B")

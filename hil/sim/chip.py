@@ -49,15 +49,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hil.sim.breadboard import Breadboard
+from hil.sim.errors import SimImageError
 from hil.sim.flash import FS_START, Flash
 from hil.sim.identity import Identity
 from hil.sim.image import (
     BootFailure,
     FirmwareInfo,
-    ImageError,
     inspect_firmware,
     load_lines,
     parse_v1,
@@ -180,7 +181,12 @@ class Esp8266:
 
     def brownout(self) -> None:
         """A supply dip (link fault `brownout`): the chip restarts as at power-on (rst cause 1).
-        Nothing happens while it is off or held in reset (EN low)."""
+        Nothing happens while it is off or held in reset (EN low).
+
+        The ESP8266 has no brown-out detector of its own: a dip below its power-on
+        threshold is a power-on reset. Shallower dips are also reported with rst cause 2
+        (esp8266/Arduino#1013: "could indicate power supply issues"); which one a given
+        dip gives is UNVERIFIED, the twin always says 1."""
         with self._lock:
             if self._state == "off" or self._in_reset:
                 return
@@ -279,18 +285,25 @@ class Esp8266:
         self._firmware = result
         try:
             self._send_lines(load_lines(parse_v1(data)))
-        except ImageError:
+        except SimImageError:
             pass
-        self._state = "micropython"
+        self._state = "rom"  # the ROM still prints its text; "micropython" once it runs
         # MicroPython reprograms UART0 to 115200 once the ROM text is out (main.c: uart_init)
-        # and resets the RX FIFO then: what arrived during the ROM text is dropped.
+        # and resets the RX FIFO then: what arrived during the ROM text is dropped. The
+        # firmware runs only after that: the ROM prints its text before it jumps to the
+        # firmware, and mp_reset sets up UART0 before _boot.py, boot.py and main.py run
+        # (ports/esp8266/main.c), so a Ctrl-C sent during boot.py reaches boot.py.
         self._rx_ready = False
-        self._uart_init_after_tx(gen)
-        self._start_interpreter(result, cause, gen)
+        def run_firmware() -> None:
+            self._state = "micropython"
+            self._start_interpreter(result, cause, gen)
 
-    def _uart_init_after_tx(self, gen: int) -> None:
+        self._uart_init_after_tx(gen, then=run_firmware)
+
+    def _uart_init_after_tx(self, gen: int, then: Callable[[], None] | None = None) -> None:
         """UART0 at 115200 with an empty RX FIFO once the queued ROM text has left,
-        unless the chip was reset again meanwhile (a stale boot's setting must not apply)."""
+        unless the chip was reset again meanwhile (a stale boot's setting must not apply);
+        then ``then`` (the firmware starts), under the same check."""
 
         def apply() -> None:
             with self._lock:
@@ -298,6 +311,8 @@ class Esp8266:
                     return
                 self.uart.set_chip_baud(DEFAULT_BAUD, after_tx=False)
                 self._rx_ready = True
+                if then is not None:
+                    then()
 
         self.uart.after_tx(apply)
 

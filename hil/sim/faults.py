@@ -14,14 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hil.chip.esp8266 import FLASH_STRAP, GPIO_OF_LABEL
 from hil.sim.errors import SimUsageError
 
-# GPIO numbers of the reference bench (docs/bench.md "The board"; NodeMCU map from
-# esp8266/Arduino variants/nodemcu/pins_arduino.h).
-GPIO_D5_BUTTON = 14
-GPIO_D2 = 4
-GPIO_D3_STRAP = 0
-GPIO_LED = 2
+# GPIO numbers of the reference bench (docs/bench.md "The board"; labels and
+# straps from hil/chip/esp8266.py).
+GPIO_D5_BUTTON = GPIO_OF_LABEL["D5"]
+GPIO_D2 = GPIO_OF_LABEL["D2"]
+GPIO_D3_STRAP = FLASH_STRAP
+GPIO_LED = GPIO_OF_LABEL["D4"]
 
 
 @dataclass

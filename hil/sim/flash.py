@@ -20,19 +20,14 @@ import hashlib
 import os
 from pathlib import Path
 
-FLASH_SIZE = 0x400000  # 4 MiB: NodeMCU v2/v3 boards carry a 32 Mbit ESP-12E/F module
+# The chip's flash layout (size, filesystem region) is one fact, shared with the
+# harness as constants: hil/chip/esp8266.py.
+from hil.chip.esp8266 import FLASH_SIZE, FS_END, FS_START  # noqa: F401 (re-exported)
+from hil.sim.errors import SimFlashError
+
 SECTOR = 0x1000  # SPI NOR erase sector (SPI flash datasheets; esptool FLASH_SECTOR_SIZE)
-# Filesystem region as MicroPython lays it out for boards with >= 1 MiB flash
-# (ports/esp8266/modules/flashbdev.py: START_SEC = 0x100000 // SEC_SIZE, and
-# the last 20 KiB hold the SDK's RF/system parameter sectors).
-FS_START = 0x100000
-FS_END = 0x3FB000
 
 ERASED = 0xFF
-
-
-class FlashError(ValueError):
-    """An access outside the flash, or an erase that is not sector-aligned."""
 
 
 class Flash:
@@ -49,7 +44,7 @@ class Flash:
                 # A new (or truncated) chip: the missing part is erased, not zero.
                 _fill(fd, have, size - have, ERASED)
             elif have > size:
-                raise FlashError(
+                raise SimFlashError(
                     f"{self.path} is {have} bytes, larger than the {size}-byte flash: "
                     "delete it (or the twin's state directory) to start with a new chip"
                 )
@@ -64,7 +59,7 @@ class Flash:
         self._check(addr, size)
         data = os.pread(self._fd, size, addr)
         if len(data) != size:  # someone truncated the file under us
-            raise FlashError(f"{self.path}: short read at {addr:#x} ({len(data)} of {size})")
+            raise SimFlashError(f"{self.path}: short read at {addr:#x} ({len(data)} of {size})")
         return data
 
     def write(self, addr: int, data: bytes) -> None:
@@ -87,7 +82,7 @@ class Flash:
     def erase_region(self, addr: int, size: int) -> None:
         """Erase whole sectors: ``addr`` and ``size`` must be multiples of ``SECTOR``."""
         if addr % SECTOR or size % SECTOR:
-            raise FlashError(
+            raise SimFlashError(
                 f"erase of {size:#x} bytes at {addr:#x} is not aligned to {SECTOR:#x}-byte sectors"
             )
         self._check(addr, size)
@@ -123,9 +118,9 @@ class Flash:
 
     def _check(self, addr: int, size: int) -> None:
         if self._fd < 0:
-            raise FlashError(f"{self.path}: flash is closed")
+            raise SimFlashError(f"{self.path}: flash is closed")
         if addr < 0 or size < 0 or addr + size > self.size:
-            raise FlashError(
+            raise SimFlashError(
                 f"access of {size:#x} bytes at {addr:#x} is outside the {self.size:#x}-byte flash"
             )
 

@@ -44,6 +44,7 @@ import re
 import struct
 from dataclasses import dataclass
 
+from hil.sim.errors import SimImageError
 from hil.sim.flash import FS_START, Flash
 
 ESP_IMAGE_MAGIC = 0xE9
@@ -130,10 +131,6 @@ class V1Image:
         return checksum(b"".join(s.data for s in self.segments))
 
 
-class ImageError(ValueError):
-    """Bytes that are not a (complete) ESP8266 v1 image."""
-
-
 BootResult = FirmwareInfo | BootFailure
 
 
@@ -157,27 +154,27 @@ def checksum(data: bytes, state: int = ESP_CHECKSUM_MAGIC) -> int:
 def parse_v1(data: bytes) -> V1Image:
     """Parse the v1 image header and segments at the start of ``data``."""
     if len(data) < 8:
-        raise ImageError("shorter than an image header")
+        raise SimImageError("shorter than an image header")
     magic, n_seg, mode, size_freq, entry = struct.unpack_from("<BBBBI", data, 0)
     if magic != ESP_IMAGE_MAGIC:
-        raise ImageError(f"bad magic {magic:#04x}")
+        raise SimImageError(f"bad magic {magic:#04x}")
     if not 0 < n_seg <= MAX_SEGMENTS:
-        raise ImageError(f"implausible segment count {n_seg}")
+        raise SimImageError(f"implausible segment count {n_seg}")
     pos = 8
     segs: list[Segment] = []
     for _ in range(n_seg):
         if pos + 8 > len(data):
-            raise ImageError("truncated segment header")
+            raise SimImageError("truncated segment header")
         addr, length = struct.unpack_from("<II", data, pos)
         pos += 8
         if pos + length > len(data) or length > 0x100000:
-            raise ImageError(f"segment at {addr:#x} of length {length} runs past the image")
+            raise SimImageError(f"segment at {addr:#x} of length {length} runs past the image")
         segs.append(Segment(addr, bytes(data[pos : pos + length])))
         pos += length
     # Checksum byte sits at the last byte of the next 16-byte boundary.
     pos = (pos + 16) & ~15
     if pos > len(data):
-        raise ImageError("truncated before the checksum")
+        raise SimImageError("truncated before the checksum")
     return V1Image(mode, size_freq, entry, tuple(segs), data[pos - 1], pos)
 
 
@@ -215,7 +212,7 @@ def inspect_firmware(flash_bytes: bytes) -> BootResult:
         return BootFailure("erased", ("csum err", "ets_main.c "))
     try:
         img = parse_v1(data)
-    except ImageError:
+    except SimImageError:
         if data[0] != ESP_IMAGE_MAGIC:
             # The ROM boots v1 images, magic 0xE9 (esptool loader.py ESP_IMAGE_MAGIC;
             # bin_image.py also knows 0xEA, ESP8266V2FirmwareImage, which a second-stage

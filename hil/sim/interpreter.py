@@ -19,12 +19,16 @@ Known behaviours modelled:
   here. Bytes that must go out exactly (the REPL's own ``\\r\\n``-free echo of
   a ``\\n``, ``sys.stdout.buffer.write``) travel as ``tx HEX`` requests on the
   pin bus; fd 1 is drained first, so the order on the wire is kept.
-- RX capacity: the chip holds about 128 bytes in the UART FIFO plus a 16-byte
-  ring buffer (ports/esp8266/uart.c); while code runs, bytes beyond what the
-  firmware has not read yet are dropped (FIONREAD on the pipe), so a long paste
-  into a busy board loses bytes as on the board. While the REPL waits for input
-  nothing is dropped: the board reads as fast as bytes arrive, and a lag here is
-  the host's scheduling, not the chip's.
+- RX capacity: the chip holds 128 bytes in the UART FIFO plus what the RX
+  interrupt moved into stdin_ringbuf: 256 bytes, one kept free (UART0 is the
+  REPL's dupterm, so ports/esp8266/uart.c uart0_rx_intr_handler fills
+  esp_mphal.c's stdin_ringbuf_array[256], not the 16-byte uart_ringbuf).
+  While code runs, bytes beyond what the firmware has not read yet are dropped
+  (FIONREAD on the pipe), so a long paste into a busy board loses bytes as on
+  the board, while raw-paste flow control (two 128-byte windows in flight)
+  never does, however late the host schedules the interpreter. While the REPL
+  waits for input nothing is dropped: the board reads as fast as bytes arrive,
+  and a lag here is the host's scheduling, not the chip's.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
   byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
@@ -73,6 +77,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from hil.chip import esp8266
 from hil.sim.frozen import compiled_dir
 from hil.sim.kbd import CtrlC
 from hil.sim.micropython_bin import find_micropython
@@ -82,7 +87,11 @@ log = logging.getLogger(__name__)
 
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
-RX_CAPACITY = 128 + 16  # UART RX FIFO + stdin ring buffer (ports/esp8266/uart.c, esp_mphal.c)
+# UART RX FIFO (128 bytes, ports/esp8266/uart.c) + the stdin ring buffer
+# (esp_mphal.c: stdin_ringbuf_array[256], which holds 255: py/ringbuf.h). Raw-paste
+# lets a host send two windows (2 x 128) before the board reads a byte
+# (docs/protocols.md §3.3), so anything smaller loses pasted code under load.
+RX_CAPACITY = 128 + 255
 # The firmware's own objects (about 75 kB measured, .mpy, 64-bit), the REPL's 24 kB
 # (firmware/pyexec.py lend) and a margin; what is left beyond the user's share is set
 # aside at boot (firmware/startup.py).
@@ -261,9 +270,9 @@ class MicroPythonProcess:
             "machine": f"{fw.board} with {fw.mcu}",
             "version_tuple": list(fw.version_tuple()),
             "flash_path": str(self.flash_path.resolve()),
-            "fs_start": _flash_const("FS_START", 0x100000),
-            "fs_end": _flash_const("FS_END", 0x3FB000),
-            "flash_size": _flash_const("FLASH_SIZE", 0x400000),
+            "fs_start": esp8266.FS_START,
+            "fs_end": esp8266.FS_END,
+            "flash_size": esp8266.FLASH_SIZE,
             "rst_cause": self.rst_cause,
             "reset_cause": _reset_cause(self.rst_cause),
             "heap": self.heap_bytes,
@@ -523,12 +532,3 @@ class MicroPythonProcess:
             return None
         log.warning("unknown pin-bus request %r", req)
         return "err"
-
-
-def _flash_const(name: str, default: int) -> int:
-    try:
-        from hil.sim import flash
-
-        return int(getattr(flash, name))
-    except (ImportError, AttributeError):
-        return default

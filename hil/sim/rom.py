@@ -59,7 +59,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hil.sim import slip
-from hil.sim.flash import SECTOR, Flash, FlashError
+from hil.sim.errors import SimFlashError
+from hil.sim.flash import SECTOR, Flash
 from hil.sim.identity import Identity
 
 # Opcodes (esptool ESPLoader.ESP_CMDS)
@@ -241,7 +242,7 @@ class RomLoader:
             return
         try:
             handler(op, data, chk)
-        except FlashError:
+        except SimFlashError:
             self._fail(op, ROM_RESULT_WRONG, STUB_FAILED_SPI_OP)
         except struct.error:
             self._fail(op, ROM_INVALID_MSG, STUB_BAD_DATA_LEN)

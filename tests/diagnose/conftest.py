@@ -94,14 +94,16 @@ class TwinOperator:
     ``skip``: prompt keywords whose first occurrence the operator ignores (a
     skipped action); ``wrong``: prompt keywords whose first occurrence the
     operator answers with a jumper in the wrong place. The diagnosis must ask
-    again, not conclude.
+    again, not conclude. ``button``: the pin the bench profile names as the
+    button's (the prompts name it; the operator's jumpers go there).
     """
 
     # (keyword in the prompt, action); the first match wins, so the more
     # specific phrases come first.
     def __init__(self, control_url: str, skip: tuple[str, ...] = (),
-                 wrong: dict[str, tuple[str, str]] | None = None) -> None:
+                 wrong: dict[str, tuple[str, str]] | None = None, button: str = "D5") -> None:
         self.url = control_url
+        self.button = button  # the twin's net the bench profile calls the button pin
         self.skip = list(skip)
         # prompt keyword -> the jumper (a, b) the operator wrongly connects instead, once
         self.wrong = dict(wrong or {})
@@ -122,16 +124,16 @@ class TwinOperator:
             ("bridge the rail halves", lambda: self._wire("RAIL_NEAR", "RAIL_FAR", True)),
             ("take the jumper", self._take_all),
             ("unplug the jumper's end from the board's GND pin",
-             lambda: self._wire("D5", "GND", False)),
+             lambda: self._wire(self.button, "GND", False)),
             ("unplug the jumper's end from the GND rail next to the button",
-             lambda: self._wire("D5", "RAIL_FAR", False)),
+             lambda: self._wire(self.button, "RAIL_FAR", False)),
             ("unplug the jumper's end from the button's row B",
-             lambda: self._wire("D5", "ROW_B", False)),
+             lambda: self._wire(self.button, "ROW_B", False)),
             ("plug that end into the breadboard's GND rail next to the button",
-             lambda: self._wire("D5", "RAIL_FAR", True)),
-            ("plug that end into the button's row B", lambda: self._wire("D5", "ROW_B", True)),
-            ("connect a jumper from D5 straight to a GND pin",
-             lambda: self._wire("D5", "GND", True)),
+             lambda: self._wire(self.button, "RAIL_FAR", True)),
+            ("plug that end into the button's row B", lambda: self._wire(self.button, "ROW_B", True)),
+            (f"connect a jumper from {self.button} straight to a GND pin",
+             lambda: self._wire(self.button, "GND", True)),
             ("connect a jumper from the button's row A",
              lambda: self._wire("ROW_A", "GND", True)),
             ("release the button", lambda: post(self.url, "/button", {"pressed": False})),

@@ -21,6 +21,7 @@ from hil.cli import main
 from hil.diagnose.guided import run_guided
 from hil.repl import Repl
 
+from .catalogue import unattended
 from .conftest import TwinOperator
 
 pytestmark = [pytest.mark.twin, pytest.mark.timeout(120)]
@@ -35,21 +36,7 @@ HIL = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hil.cli"]
 PAIR_ROTATED = ["button-rotated", "short-to-gnd"]
 PAIR_RAIL = ["broken-wire-rail-gnd", "split-rail"]
 # docs/bench.md, "The fault catalogue": fault -> (unattended verdict, candidates)
-UNATTENDED = {
-    "ok": ("ok", []),
-    "dead-button": ("dead-button", []),
-    "button-rotated": ("ambiguous", PAIR_ROTATED),
-    "short-to-gnd": ("ambiguous", PAIR_ROTATED),
-    "split-rail": ("ambiguous", PAIR_RAIL),
-    "broken-wire-rail-gnd": ("ambiguous", PAIR_RAIL),
-    "broken-wire-button-rail": ("broken-wire-button-rail", []),
-    "broken-wire-d5": ("broken-wire-d5", []),
-    "wrong-pin": ("wrong-pin", []),
-    "strap-pin": ("strap-pin", []),
-    "intermittent": ("intermittent", []),
-    "no-pullup": ("no-pullup", []),
-    "stuck-led": ("stuck-led", []),
-}
+UNATTENDED = unattended()
 FAULTS = list(UNATTENDED)
 
 

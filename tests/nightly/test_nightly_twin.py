@@ -32,7 +32,7 @@ def test_healthy_twin(twin, nightly) -> None:
     cases = list(root.iter("testcase"))
     assert len(cases) >= 6 and not root.findall(".//failure") and not root.findall(".//error")
     out = "\n".join(el.text or "" for el in root.iter("system-out"))
-    assert "[[ATTACHMENT|" in out and "leds.png]]" in out and "serial.log]]" in out
+    assert "[[ATTACHMENT|" in out and "leds.svg]]" in out and "serial.log]]" in out
     log = (r / "pytest.log").read_text()
     assert "warnings summary" not in log, log[-3000:]
     # report.html: self-contained, the waveform pictures inline, the bench facts

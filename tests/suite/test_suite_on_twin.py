@@ -115,9 +115,10 @@ def test_pytest_with_no_port_runs_the_whole_suite_on_a_twin_and_passes(runs: Pat
         assert props[f"{tool}_version"] != "unknown"
     # the waveform a person can look at
     leds = run.messages  # (no message on pass); the files are in the summary
-    pngs = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
-            if line.startswith("waveform: ") and line.strip().endswith(".png")]
-    assert pngs and all(Path(p).stat().st_size > 1000 for p in pngs), (leds, run.output)
+    pictures = [line.split("waveform: ", 1)[1].strip() for line in run.output.splitlines()
+                if line.startswith("waveform: ") and line.strip().endswith(".svg")]
+    assert pictures and all(Path(p).read_text().count("<polyline") >= 2 for p in pictures), \
+        (leds, run.output)
 
 
 def test_the_healthy_twin_passes_over_rfc2217(twin, runs: Path) -> None:
@@ -463,3 +464,66 @@ def test_a_reset_during_an_upload_is_seen_at_once_and_the_next_test_runs(
             if "SEEN-AFTER " in line]
     # the write's own deadline is ~66 s: seen long before it (2 s is the goal, bench/)
     assert seen and seen[0] < 20.0, out
+
+
+# -- a main.py that disables Ctrl-C: broken into at boot where reset lines exist ---------
+LOCK_MAIN = (b"import micropython\nmicropython.kbd_intr(-1)\nimport time\n"
+             b"while True:\n    time.sleep(0.01)\n")
+REACH_TESTS = '''
+def test_the_board_answers(board):
+    assert board.repl.eval("1 + 1") == 2
+'''
+
+
+@pytest.fixture
+def locked_twin(tmp_path: Path) -> Iterator[object]:
+    """A twin whose main.py calls micropython.kbd_intr(-1) and loops, running it."""
+    from hil.repl import Repl
+
+    twin = _twin_class()(tmp_path / "locked-twin")
+    twin.start()
+    try:
+        with Repl(twin.url) as repl:
+            repl.ensure_friendly_idle()
+            repl.fs_write("/data.txt", b"the app's data")
+            repl.fs_write("/main.py", LOCK_MAIN)
+            repl.hard_reset()  # main.py runs: Ctrl-C no longer gets in
+        yield twin
+    finally:
+        twin.stop()
+
+
+def _lock_app(tmp: Path) -> Path:
+    app = tmp / "lock-app"
+    app.mkdir()
+    (app / "main.py").write_bytes(LOCK_MAIN)
+    return app
+
+
+def test_a_main_py_without_ctrl_c_is_broken_into_at_boot_over_rfc2217(
+        locked_twin, pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_reach=REACH_TESTS)
+    result = pytester.runpytest_subprocess("--port=" + locked_twin.url,
+                                           "--app-dir=" + str(_lock_app(tmp_path)),
+                                           "-p", "no:cacheprovider", timeout=RUN_TIMEOUT)
+    out = result.stdout.str()
+    assert result.ret == 0, out
+    assert "sent Ctrl-C during boot" in out and "main.py is still on the board" in out, out
+    from hil.repl import Repl
+
+    with Repl(locked_twin.url) as repl:  # nothing lost, main.py left in place
+        repl.ensure_friendly_idle()
+        assert repl.fs_read("/main.py") == LOCK_MAIN
+        assert repl.fs_read("/data.txt") == b"the app's data"
+
+
+def test_a_main_py_without_ctrl_c_on_a_pty_says_what_to_do(
+        locked_twin, pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_reach=REACH_TESTS)
+    result = pytester.runpytest_subprocess("--port=" + locked_twin.pty,
+                                           "--app-dir=" + str(_lock_app(tmp_path)),
+                                           "-p", "no:cacheprovider", timeout=RUN_TIMEOUT)
+    out = " ".join(result.stdout.str().split())
+    assert result.ret == 3, out
+    assert "has no reset line" in out, out
+    assert "hold Ctrl-C down and press the board's RST button" in out, out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -75,12 +76,25 @@ def test_wrong_period_fails() -> None:
     assert not check(two).ok
 
 
-@pytest.mark.parametrize("suffix", [".png", ".svg"])
-def test_plot_and_vcd_are_written(tmp_path: Path, suffix: str) -> None:
+def test_plot_and_vcd_are_written(tmp_path: Path) -> None:
     trace = blink()
     trace = Trace(trace.names, trace.changes, trace.end_ms, marks=(("press", 1500),))
-    out = plot(trace, tmp_path / f"w{suffix}")
-    assert out.stat().st_size > 1000
+    out = plot(trace, tmp_path / "w.svg", title="blink & press")
+    svg = ET.parse(out).getroot()  # well-formed SVG
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "blink & press" in texts and "press" in texts
+    assert all(name in texts for name in trace.names)
+    assert "time since sampling started (s)" in texts
+    # one step line per channel; each level change is a vertical step (same x twice)
+    lines = [p.get("points").split() for p in svg.iter("{http://www.w3.org/2000/svg}polyline")]
+    assert len(lines) == len(trace.names)
+    d4 = [tuple(map(float, pt.split(","))) for pt in lines[0]]
+    verticals = sum(1 for a, b in zip(d4, d4[1:]) if a[0] == b[0] and a[1] != b[1])
+    assert verticals == len(trace.edges(0)), (verticals, trace.edges(0))
+    assert d4[-1][0] == 900 - 20  # drawn to the end of sampling
+    with pytest.raises(ValueError, match="SVG"):
+        plot(trace, tmp_path / "w.png")
     vcd = write_vcd(trace, tmp_path / "w.vcd").read_text()
     assert "$var wire 1" in vcd and "D4_GPIO2" in vcd
     assert "#3500" in vcd  # closed at the end of sampling
@@ -90,6 +104,17 @@ def test_rest_levels_before_the_app_starts_do_not_count() -> None:
     """Both pins read 1 (inputs at rest) until the app's first write."""
     changes = ((0, 3),) + tuple((t + 5, m & 3) for t, m in blink().changes)
     assert check(Trace(NAMES[:2], changes, 3505)).ok
+
+
+def test_the_apps_pin_setup_before_its_first_write_does_not_count() -> None:
+    """Pin(OUT) drives 0, the loop's first led.on() 37 ms later: set-up, not a half cycle."""
+    loop = tuple((42 + 500 * i, 0b01 if i % 2 == 0 else 0b10) for i in range(7))
+    changes = ((0, 0b11), (5, 0b00)) + loop  # rest (inputs read 1), both driven 0, the loop
+    result = check(Trace(NAMES[:2], changes, 3542))
+    assert result.ok, result.problems
+    assert result.half_periods[0][0] == 0.5  # D4 from the loop's first led.on() at 42 ms
+    flicker = ((0, 0b11), (5, 0b00), (20, 0b01), (35, 0b00)) + loop
+    assert not check(Trace(NAMES[:2], flicker, 3542)).ok  # more than one short interval
 
 
 def test_select_keeps_only_the_named_channels() -> None:

@@ -5,7 +5,18 @@
 
 // Off loopback the endpoint wants a token: `?token=...` in the page's URL is passed on as
 // an Authorization header (fetch) and as a query parameter (EventSource cannot send headers).
-const TOKEN = new URLSearchParams(location.search).get("token");
+// It is then taken out of the address bar (kept for this tab only), so a screenshot or a
+// copied link does not carry it.
+const TOKEN = (() => {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get("token");
+  if (fromUrl === null) return sessionStorage.getItem("hil-token");
+  sessionStorage.setItem("hil-token", fromUrl);
+  params.delete("token");
+  const rest = params.toString();
+  history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : "") + location.hash);
+  return fromUrl;
+})();
 const STRIP_S = 10; // seconds of history in the strip
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -728,9 +739,16 @@ async function replayTwin() {
 
 // -- start -------------------------------------------------------------------------------
 
-function frame() {
-  if (bench.replay) replayFrame();
-  drawStrip();
+// 20 frames a second are plenty for a strip of seconds and keep an idle tab cheap.
+const FRAME_MS = 50;
+let lastFrame = 0;
+
+function frame(now) {
+  if (now - lastFrame >= FRAME_MS) {
+    lastFrame = now;
+    if (bench.replay) replayFrame();
+    drawStrip();
+  }
   requestAnimationFrame(frame);
 }
 
