@@ -50,10 +50,11 @@ class module:
             setattr(_fallback[id(self)], name, value)
             object.__setattr__(self, name, value)
             return
-        raise AttributeError(name)
+        # py/runtime.c mp_store_attr's message
+        raise AttributeError("'module' object has no attribute '%s'" % name)
 
     def __delattr__(self, name):
-        raise AttributeError(name)
+        raise AttributeError("'module' object has no attribute '%s'" % name)
 
     def __repr__(self):
         return "<module '%s'>" % self.__name__
