@@ -316,7 +316,8 @@ class Repl:
             raise LineSpeedError(
                 f"the board on {self.port} sends garbage at {self.baud} baud ({answer[-40:]!r}), "
                 f"not REPL text: it most likely boot-loops, printing the ROM's messages at 74880 "
-                f"baud (no firmware, or a broken one: flash MicroPython with --firmware "
+                f"baud (no firmware, or a broken one: flash MicroPython with `hil flash --port "
+                f"{self.port} --flash always ESP8266_GENERIC-vX.Y.Z.bin`, or pytest's --firmware "
                 f"ESP8266_GENERIC-vX.Y.Z.bin --flash always), or its firmware runs at another "
                 f"line speed (then pass that --baud)") from None
         if not first or self.baud == REPL_BAUD:

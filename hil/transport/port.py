@@ -52,6 +52,13 @@ def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> 
         if spec.startswith("rfc2217://"):
             port = Rfc2217Port(None, baudrate=baud, timeout=timeout)
             port.port = spec  # pyserial's serial_for_url does the same
+            # DTR and RTS released at open, not pyserial's asserted: on a NodeMCU both
+            # mean "run" (EN and GPIO0 high), but esptool's esp_rfc2217_server takes a
+            # DTR_ON as the start of esptool's reset into the bootloader and runs that
+            # sequence itself (esp_rfc2217_server/esp_port_manager.py); RTS_OFF there
+            # is a plain reset, after which the firmware boots as the REPL expects.
+            port.dtr = False
+            port.rts = False
         else:
             port = serial.serial_for_url(spec, baudrate=baud, timeout=timeout,
                                          exclusive=True, do_not_open=True)

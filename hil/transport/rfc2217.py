@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 
+import serial
 import serial.rfc2217
 
 
@@ -33,6 +34,25 @@ class Rfc2217Port(serial.rfc2217.Serial):
             return  # only a local setting (timeout) changed
         super()._reconfigure_port()
         self._applied = self._line_settings()
+
+    def rfc2217_set_control(self, value: bytes) -> None:
+        """Set DTR/RTS; a server that never answers line changes is then not waited for.
+
+        esptool's esp_rfc2217_server takes DTR/RTS changes over for its own reset
+        sequences and answers none of them; ser2net does not answer them on a port
+        without modem lines (a pty). pyserial waits 3 s for each answer and
+        fails; its ``?ign_set_control`` URL option turns the wait off, which
+        the first unanswered change does here, so the plain URL works.
+        """
+        if not self._ignore_set_control_answer:
+            try:
+                return super().rfc2217_set_control(value)
+            except serial.SerialException as e:
+                if "option 'control'" not in str(e):
+                    raise
+                self._ignore_set_control_answer = True  # sent; only the answer is missing
+                return None
+        return super().rfc2217_set_control(value)
 
     def open(self) -> None:
         # pyserial 3.5 names its reader thread with setDaemon()/setName(), which

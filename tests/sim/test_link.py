@@ -70,7 +70,8 @@ def wait_booted(twin: Any, timeout: float = 20.0) -> None:
 
 def control(twin: Any, method: str, path: str, body: object | None = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(twin.control_url + path, data=data, method=method)
+    req = urllib.request.Request(twin.control_url + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read())

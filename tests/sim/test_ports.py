@@ -33,7 +33,9 @@ def prompt(port: serial.Serial, tries: int = 60) -> None:
     for _ in range(tries):
         port.write(b"\r\x03")
         if b">>> " in read_until(port, b">>> ", timeout=0.5):
-            port.reset_input_buffer()
+            # the prompts of the other keys sent may still be on their way: until quiet
+            while port.read(256):
+                pass
             return
     raise AssertionError("no >>> prompt from the twin")
 
