@@ -166,12 +166,15 @@ class MicroPythonProcess:
         heap_bytes: int = 36 * 1024,
         rst_cause: int = 2,
         micropython: str | None = None,
+        on_stall: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_stall(ms)`: the host left the process unscheduled for `ms` (hal.stalled)."""
         self.firmware = firmware
         self.flash_path = Path(flash_path)
         self.pins = pins
         self.on_tx = on_tx
         self.on_exit = on_exit
+        self.on_stall = on_stall
         self.heap_bytes = heap_bytes
         self.rst_cause = rst_cause
         self.executable = find_micropython(micropython)
@@ -506,6 +509,10 @@ class MicroPythonProcess:
             return "ok"
         if op == "t":
             return str(int(time.monotonic() * 1000))
+        if op == "stall":  # the host did not run the process: its clock was held (hal.stalled)
+            if self.on_stall is not None:
+                self.on_stall(int(args[0]))
+            return "ok"
         if op == "kbd":
             # a Ctrl-C that a scheduled callback caught (sched._kick): offer it again
             if child.kbd is not None:

@@ -130,6 +130,64 @@ def test_a_timer_runs_during_a_busy_loop(term: Term) -> None:
     assert 90 <= int(out) <= 110, out
 
 
+def _interpreter_pids() -> list[int]:
+    """This process's twin interpreters (children running hil/sim/firmware/pyexec-entry.py)."""
+    import os
+
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid() and b"pyexec-entry" in (d / "cmdline").read_bytes():
+                pids.append(int(d.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+@pytest.mark.parametrize("wait", ["time.sleep_ms(1000)", "while time.ticks_diff(time.ticks_ms(), t0) < 1000: pass"])
+def test_a_host_that_stops_running_the_twin_does_not_make_the_app_late(term: Term, wait: str) -> None:
+    # A loaded host may not run the interpreter for a while; a board's CPU never stops.
+    # The twin takes such a stall out of the board's clock (hil/sim/firmware/hal.py) and
+    # counts it, so an app's sleeps and timers keep the board's time: here a 600 ms stall
+    # (SIGSTOP) inside a 1 s wait, with a 10 ms timer running, costs the app no time.
+    import os
+    import signal
+
+    _raw(term)
+    code = (
+        "import machine, time\n"
+        "n = [0]\n"
+        "def cb(_):\n"
+        "    n[0] += 1\n"
+        "t = machine.Timer(-1)\n"
+        "t.init(period=10, mode=machine.Timer.PERIODIC, callback=cb)\n"
+        "print('waiting')\n"
+        "t0 = time.ticks_ms()\n"
+        f"{wait}\n"
+        "t.deinit()\n"
+        "print(time.ticks_diff(time.ticks_ms(), t0), n[0])\n"
+    )
+    before = term.twin.state()["stalls"]
+    term.send(code.encode() + b"\x04")
+    term.until(b"OK")
+    term.until(b"waiting\r\n", 30)
+    (pid,) = _interpreter_pids()
+    host0 = time.monotonic()
+    os.kill(pid, signal.SIGSTOP)
+    time.sleep(0.6)
+    os.kill(pid, signal.SIGCONT)
+    out = term.until(b"\x04", 30)
+    assert out.endswith(b"\x04") and b"Traceback" not in out, out + term.until(b"\x04", 5)
+    took_ms, calls = (int(x) for x in out[:-1].split())
+    assert time.monotonic() - host0 >= 0.6
+    # the board waited 1 s of its own time, not 1.6 s; its timer ran ~100 times, none dropped
+    assert 1000 <= took_ms < 1300, out
+    assert 85 <= calls <= 110, out
+    after = term.twin.state()["stalls"]
+    assert after["count"] > before["count"] and after["worst_ms"] >= 400, after
+
+
 def test_a_pin_irq_runs_during_a_busy_loop(term: Term) -> None:
     _raw(term)
     code = (
