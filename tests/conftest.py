@@ -39,9 +39,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Twin tests are slow; slow tests run first, each module's tests together in their order.
+
+    `make test` hands the tests to pytest-xdist workers in collection order: a
+    30 s suite run that starts last would be the run's tail. No test depends
+    on this order (each one sets up the bench it needs).
+    """
     for item in items:
         if TWIN_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _twin_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -45,6 +45,8 @@ def test_the_plugin_is_the_fixtures_folder_under_hils_name(wheel: zipfile.ZipFil
     # the twin's interpreter files and the bench profile travel with it
     assert "hil/sim/firmware/startup.py" in names
     assert "hil/bench/reference.toml" in names
+    for page_file in ("index.html", "app.js", "style.css", "favicon.svg"):  # the bench page
+        assert f"hil/sim/web/{page_file}" in names
 
 
 def test_python_310_gets_a_toml_parser(wheel: zipfile.ZipFile) -> None:
