@@ -409,8 +409,9 @@ class Repl:
         return LinkError(
             f"{what} reached the board on {self.port} damaged twice (its length and byte "
             f"sum did not match: {e.traceback.strip().splitlines()[-1][:120]!r}); nothing of it "
-            f"ran. The serial link corrupts or loses bytes: check the cable, the USB hub and "
-            f"the baud rate, then run again")
+            f"ran. The serial link corrupts or loses bytes (or the board, too busy to read, "
+            f"let its receive buffer overflow): check the cable, the USB hub and the baud "
+            f"rate, then run again")
 
     def start(self, code: str) -> None:
         """Launch ``code`` in the raw REPL and return at once; wait() or interrupt() it."""
