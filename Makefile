@@ -12,6 +12,11 @@ $(BIN)/hil: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# pyserial and labgrid's pyserial-labgrid both install the `serial` package,
+	# in no set order; labgrid needs its own (RFC2217: no renegotiation when only
+	# the read timeout changes, which also takes esptool's CLI from minutes to
+	# seconds over rfc2217://), so it goes in last.
+	$(BIN)/pip install --quiet --no-deps --force-reinstall 'pyserial-labgrid>=3.5.0.2'
 	touch $(BIN)/hil
 
 setup: $(BIN)/hil
@@ -19,8 +24,13 @@ setup: $(BIN)/hil
 suite: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The project's own tests mostly wait on paced UARTs and on board boots, not on
+# the CPU: pytest-xdist runs them on more workers than the CI machine's 2 cores
+# (TEST_WORKERS=0: one at a time, in one process).
+TEST_WORKERS ?= 6
+
 test: setup
-	$(BIN)/pytest tests $(PYTEST_ARGS)
+	$(BIN)/pytest tests -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The fast lane: no test that starts a twin or a tool process (those are `slow`).
 check: setup

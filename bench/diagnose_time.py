@@ -21,9 +21,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import Row, ratio_row, run, sim, standalone, timed, tool
+from hil.diagnose.probe import PERIOD_MS, WINDOW  # hil diagnose's defaults  # noqa: E402
 
-WINDOW = 50      # hil diagnose's defaults
-PERIOD_MS = 10
 WINDOWS = 5      # see the docstring: the reference bench's unattended readings
 
 

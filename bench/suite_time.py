@@ -5,10 +5,12 @@
 The suite runs as a person runs it, ``pytest --port PTY``, on a twin that already
 holds the firmware and the app (a first run flashes and deploys; the measured
 runs find nothing to write). Each test's floor comes from its own windows:
-the blink cycles it watches, the sampling windows it reads, and for each press
-the time until the app's next button read (the app reads once a cycle, just
-before it lights the first LED; firmware/main.py). Goal: the tests take at most
-1.3x their floors. Also shown: the time before the first test starts (process
+the blink cycles it watches, the sampling windows it reads (hil/diagnose/probe.py),
+and for each press the time until the app's next button read (the app reads
+once a cycle, just before it lights the first LED; firmware/main.py), or for a
+short press the app misses, the window the test watches it for (one cycle past
+the release: suite/test_3_button.py press_window_s). Goal: the tests take at
+most 1.3x their floors. Also shown: the time before the first test starts (process
 start, collection, port open, flash check, deploy) and the slowest test with
 its share; and the peak resident memory of the harness (pytest) and the twin
 (its host process and interpreter) while the suite runs.
@@ -32,14 +34,16 @@ from bench._common import BIN, Row, descendants, median, ratio_row, rss_mb, sim,
 
 
 def floors() -> dict[str, float]:
-    """Seconds of app time each suite test needs, from the tests' own parameters."""
+    """Seconds of app and sampling time each suite test needs, from the tests' own parameters."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from hil.bench import load_profile
-    from suite import test_2_leds, test_3_button
+    from hil.diagnose.probe import PERIOD_MS, WINDOW
+    from suite import test_2_leds
+    from suite.test_3_button import PRESS_AT_CYCLES, SHORT_PRESSES_S, press_window_s
 
     p = load_profile(None)
     cycle = 2 * p.half_cycle_s
-    read_s = 0.005  # the suite samples every 5 ms (its windows' period)
+    window = WINDOW * PERIOD_MS / 1000  # one bench reading (hil/diagnose/probe.py BoardPins)
 
     def next_read(at_s: float) -> float:
         """The app's first button read at or after ``at_s`` (it reads at whole cycles)."""
@@ -49,13 +53,16 @@ def floors() -> dict[str, float]:
         "test_firmware_version": 0.0,
         "test_files_match": 0.0,
         "test_leds_blink_in_antiphase": test_2_leds.CYCLES * cycle,
-        "test_button_reads_released_and_pressed": 3 * test_3_button.WINDOW * read_s,
+        "test_button_reads_released_and_pressed": 3 * window,  # released, pressed, released
         "test_press_stops_app": next_read(1.2 * cycle),
-        # each press: the app runs until its first read after the press began
-        "test_short_press_limit": sum(next_read(1.25 * cycle)
-                                      for _ in test_3_button.SHORT_PRESSES_S),
-        "test_jumper_stimulus": 3 * 40 * read_s,   # idle, pulled, released windows
-        "test_ground_path": 40 * read_s,            # P2 and P3 read in one window
+        # each press: a press the app sees ends the run at its next read; one it misses
+        # is watched for the test's whole window (a cycle past the release)
+        "test_short_press_limit": sum(
+            next_read(at) if at + length >= next_read(at)
+            else press_window_s(length, cycle, p.tolerance_s)
+            for length in SHORT_PRESSES_S for at in [PRESS_AT_CYCLES * cycle]),
+        "test_jumper_stimulus": 3 * window,   # idle, P1 pulling, released
+        "test_ground_path": window,           # P2 and P3 in one window
     }
 
 

@@ -43,8 +43,12 @@ class PortGoneError(PortError):
     """The port disappeared while in use (board unplugged)."""
 
 
-class BoardTimeoutError(BenchError):
-    """A wait ran out: says what was awaited, for how long, and the last bytes seen."""
+class BoardTimeoutError(BenchError, TimeoutError):
+    """A wait ran out: says what was awaited, for how long, and the last bytes seen.
+
+    Also a TimeoutError (so an OSError), as callers of a timed call expect; code
+    that maps OSErrors (hil.repl's device errors) lets HilErrors through first.
+    """
 
     def __init__(self, what: str, timeout: float, tail: bytes = b"", hint: str = "") -> None:
         self.what = what
@@ -127,3 +131,11 @@ class BoardStateError(BenchError):
 
 class BoardLockedError(PortBusyError):
     """Another nightly job holds the board's lock (ci/nightly): names the holder."""
+
+
+class PlaceError(BenchError):
+    """A labgrid place cannot be used: no coordinator, no such place, no serial port."""
+
+
+class PlaceBusyError(PlaceError):
+    """Another user (or host) holds the labgrid place."""

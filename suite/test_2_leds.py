@@ -43,7 +43,7 @@ def test_leds_blink_in_antiphase(board: Board) -> None:
                         active_low=tuple(led.active_low for led in p.leds))
     if trace.samples < 10:
         pytest.fail(f"the board's sampler ran only {trace.samples} times in {window:.1f} s; "
-                    f"its Timer(-1) did not run while the app slept", pytrace=False)
+                    f"its Timer(-1) did not run while the app ran", pytrace=False)
     if not check.ok:
         hint = verdicts.diagnose(board)
         pytest.fail("the LEDs do not blink as the app promises: " + "; ".join(check.problems)

@@ -89,6 +89,14 @@ def test_press_stops_app(board: Board, press: PressSource) -> None:
 
 
 SHORT_PRESSES_S = (0.1, 0.3, 0.6, 1.1)
+PRESS_AT_CYCLES = 1.25  # a quarter into a cycle: just after the app's button read
+
+
+def press_window_s(length: float, cycle: float, tolerance: float) -> float:
+    """How long a short-press run watches the app: until one whole cycle after the
+    release (the app's next read must come after it), plus the tolerance and the
+    app's start (``import main``). bench/suite_time.py counts these as the floor."""
+    return PRESS_AT_CYCLES * cycle + length + cycle + tolerance + 0.5
 
 
 def test_short_press_limit(board: Board, press: PressSource) -> None:
@@ -107,8 +115,8 @@ def test_short_press_limit(board: Board, press: PressSource) -> None:
     for i, length in enumerate(SHORT_PRESSES_S):
         if i:
             board.reset()  # app stopped, fresh interpreter, pins at rest
-        at = 1.25 * cycle  # a quarter into a cycle: just after the app's button read
-        run = run_app(board, window_s=at + length + cycle + p.tolerance_s + 0.5,
+        at = PRESS_AT_CYCLES * cycle
+        run = run_app(board, window_s=press_window_s(length, cycle, p.tolerance_s),
                       press_at_s=at, press_s=length)
         seen[length] = run.returned
         # The app reads the button once per cycle, just before led.on() writes

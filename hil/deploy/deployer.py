@@ -28,7 +28,9 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
     """The app's files: ``files`` (relative to ``app_dir``) or everything in it."""
     app_dir = Path(app_dir)
     if not app_dir.is_dir():
-        raise DeployError(f"deploy: app directory {app_dir} does not exist")
+        raise DeployError(f"deploy: app directory {app_dir} does not exist; put the app "
+                          f"(main.py and its files) there, or name its folder: pytest "
+                          f"--app-dir DIR, hil deploy --port PORT DIR")
     if files is not None:
         chosen = [app_dir / f for f in files]
         missing = [str(p) for p in chosen if not p.is_file()]
@@ -41,35 +43,39 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
 
 
 def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
-               progress: Callable[[int, int], None] | None = None) -> DeployResult:
+               progress: Callable[[int, int], None] | None = None,
+               board_version: str | None = None) -> DeployResult:
     """Upload ``app_dir``'s files to the board's root; skip identical ones; verify each write.
 
-    ``progress(done, total)``: bytes of the app's files dealt with so far (an
-    unchanged file counts as done at once).
+    ``progress(done, total)``: bytes written so far of the files that differ
+    (never called when every file already matches, so nothing claims an upload).
+    ``board_version`` ("v1.24.1"): compile-check with that release's mpy-cross.
     """
     app_dir = Path(app_dir)
     paths = app_files(app_dir, files)
-    compile_check(p for p in paths if p.suffix == ".py")  # before anything is written
-    uploaded: list[str] = []
+    compile_check((p for p in paths if p.suffix == ".py"),  # before anything is written
+                  board_version=board_version)
     skipped: list[str] = []
+    todo: list[tuple[Path, PurePosixPath, bytes, str]] = []
+    for path in paths:
+        rel = PurePosixPath(*path.relative_to(app_dir).parts)
+        data = path.read_bytes()
+        want = hashlib.sha256(data).hexdigest()
+        if repl.fs_sha256("/" + str(rel)) == want:
+            skipped.append("/" + str(rel))
+        else:
+            todo.append((path, rel, data, want))
+    uploaded: list[str] = []
     made_dirs: set[str] = set()
-    total = sum(p.stat().st_size for p in paths)
-    before = 0  # bytes of the files already dealt with
+    total = sum(len(data) for _, _, data, _ in todo)
+    before = 0  # bytes of the files already written
 
     def report(done_in_file: int, _size: int = 0) -> None:
         if progress is not None:
             progress(before + done_in_file, total)
 
-    for path in paths:
-        rel = PurePosixPath(*path.relative_to(app_dir).parts)
+    for path, rel, data, want in todo:
         target = "/" + str(rel)
-        data = path.read_bytes()
-        want = hashlib.sha256(data).hexdigest()
-        if repl.fs_sha256(target) == want:
-            skipped.append(target)
-            before += len(data)
-            report(0)
-            continue
         for parent in reversed(rel.parents[:-1]):
             d = "/" + str(parent)
             if d not in made_dirs:

@@ -13,7 +13,9 @@ from __future__ import annotations
 from importlib import resources
 from typing import Protocol
 
-CHUNK_BYTES = 256  # one function per paste: the twin's heap is fragmented
+from hil.errors import DeviceError, ProtocolError
+
+CHUNK_BYTES = 1024
 
 
 class Executor(Protocol):
@@ -48,11 +50,24 @@ def chunks(text: str, limit: int = CHUNK_BYTES) -> list[str]:
 def load(repl: Executor, name: str) -> None:
     """Define hil/device/<name>.py's functions in the board's REPL namespace.
 
-    Sent in small pieces (top-level statements, comments dropped): the raw
-    REPL buffers a whole paste before compiling it, and a ~36 kB heap cannot
-    hold a large one (MemoryError on the board and on the twin).
+    Sent in pieces of at most ``CHUNK_BYTES`` (whole top-level statements,
+    comments dropped): the board compiles a paste as a whole, and a parse tree
+    for the whole file would not fit a ~36 kB heap with the app's objects in
+    it; 1 kB pieces need a few kB each, and make few round trips.
     """
     for chunk in chunks(source(name)):
         # collect first: freed garbage merges into the larger free runs the
         # compiler needs on a fragmented heap
-        repl.exec("import gc\ngc.collect()\n" + chunk, timeout=20.0)
+        try:
+            repl.exec("import gc\ngc.collect()\n" + chunk, timeout=20.0)
+        except DeviceError as e:
+            if e.exc_name == "MemoryError":
+                raise
+            # This code compiles (tests/suite/test_device_code.py, mpy-cross) and only
+            # defines functions and names: a SyntaxError, IndentationError, NameError
+            # or AttributeError here means the board got other bytes than were sent.
+            # That is the line's fault, never the app's.
+            raise ProtocolError(
+                f"loading hil/device/{name}.py: the board raised {e.exc_name or 'an error'} "
+                f"in code that compiles: bytes were lost or garbled on the serial line (a "
+                f"bad cable or hub, a board that read too slowly); the board said: {e}") from e

@@ -24,6 +24,8 @@ Pin = machine.Pin
 
 
 def pin_in(g, pull=True):
+    # 16: the chip's pin without a pull-up (hil/chip/esp8266.py NO_INTERNAL_PULL;
+    # this file runs on the board and cannot import it)
     if pull and g != 16:
         return Pin(g, Pin.IN, Pin.PULL_UP)
     return Pin(g, Pin.IN)

@@ -96,6 +96,23 @@ REPAIRS: dict[str, str] = {
     "stuck-led": "The LED pin does not follow what is written: replace the board (damaged output).",
 }
 
+# Where each fault lives in the bench drawing (hil/diagnose/picture.py marks it):
+# button, d5 (the button pin), w1 w2 w3, bridge, d2 / d3 (W1's wrong landings), led.
+PARTS: dict[str, tuple[str, ...]] = {
+    "dead-button": ("button",),
+    "button-rotated": ("button",),
+    "intermittent": ("button",),
+    "short-to-gnd": ("d5",),
+    "no-pullup": ("d5",),
+    "split-rail": ("bridge",),
+    "broken-wire-rail-gnd": ("w3",),
+    "broken-wire-button-rail": ("w2",),
+    "broken-wire-d5": ("w1",),
+    "wrong-pin": ("w1", "d2"),
+    "strap-pin": ("w1", "d3"),
+    "stuck-led": ("led",),
+}
+
 # The step that tells faults apart, per observation (operator wording; docs/bench.md).
 STEP_TEXT: dict[str, str] = {
     "idle": "read {button} with nothing pressed",

@@ -16,29 +16,11 @@ import schemdraw
 import schemdraw.elements as elm
 
 from hil.bench import BenchProfile
-from hil.chip import esp8266 as chip
-from hil.diagnose.logic import Verdict
+from hil.diagnose.logic import PARTS, Verdict
 
 SUSPECT = "#d62728"
 CANDIDATE = "#ff7f0e"
 NORMAL = "black"
-
-# fault -> the parts of the drawing it lives in
-PARTS: dict[str, tuple[str, ...]] = {
-    "dead-button": ("button",),
-    "button-rotated": ("button",),
-    "intermittent": ("button",),
-    "short-to-gnd": ("d5",),
-    "no-pullup": ("d5",),
-    "split-rail": ("bridge",),
-    "broken-wire-rail-gnd": ("w3",),
-    "broken-wire-button-rail": ("w2",),
-    "broken-wire-d5": ("w1",),
-    "wrong-pin": ("w1", "d2"),
-    "strap-pin": ("w1", "d3"),
-    "stuck-led": ("led",),
-}
-
 
 def colours(verdict: Verdict) -> dict[str, str]:
     marked: dict[str, str] = {}
@@ -77,7 +59,7 @@ def draw(verdict: Verdict, profile: BenchProfile, path: Path | str) -> Path:
             elm.IcPin(name=strap, side="right", slot="2/4", anchorname="p_d3"),
             elm.IcPin(name="GND", side="right", slot="1/4", anchorname="p_gnd"),
             elm.IcPin(name=profile.led.label, side="left", slot="1/1", anchorname="p_led"),
-        ], edgepadW=1.0, size=(2.2, 5)).label(f"{chip.NAME} {chip.BOARD}", loc="top").at((0, -5))
+        ], edgepadW=1.0, size=(2.2, 5)).label(f"{profile.chip.NAME} {profile.chip.BOARD}", loc="top").at((0, -5))
         d += board
         a = board.absanchors
         d5, d2, d3, gnd, led = a["p_d5"], a["p_d2"], a["p_d3"], a["p_gnd"], a["p_led"]

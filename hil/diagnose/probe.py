@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hil.bench import BenchProfile
+from hil.bench import BenchProfile, PinRef
 from hil.device import load
 from hil.diagnose.logic import LedReadback, Readings, Sample, Verdict, decide
 from hil.errors import BoardTimeoutError
@@ -48,37 +48,38 @@ class BoardPins:
     def call(self, expr: str, timeout: float = 15.0) -> object:
         return self.repl.eval(expr, timeout)  # Repl.eval: repr -> literal
 
-    def _timeout(self, windows: int = 1) -> float:
-        return 15.0 + windows * self.n * self.period_ms / 1000
+    def _windows(self, call: str, tail: str = "") -> list[Sample]:
+        """Call a bench_io function that returns "0101..." windows; one Sample per pin.
+
+        ``call`` is the call up to its window arguments (n, period_ms), ``tail``
+        what follows them.
+        """
+        timeout = 15.0 + self.n * self.period_ms / 1000
+        got = self.call(f"{call}, {self.n}, {self.period_ms}{tail})", timeout)
+        return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+
+    def _role(self, ref: PinRef | None, what: str) -> PinRef:
+        if ref is None:
+            raise ValueError(f"bench profile {self.profile.name} has no {what}")
+        return ref
 
     def windows(self, pins: list[int], pull: bool = True) -> list[Sample]:
         """A window of each pin, read as an input (with its pull-up unless ``pull`` is False)."""
-        got = self.call(f"windows({pins}, {self.n}, {self.period_ms}, {pull})", self._timeout())
-        return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+        return self._windows(f"windows({pins}", f", {pull}")
 
     def stimulus(self, pins: list[int]) -> list[Sample]:
         """Windows of ``pins`` while P1 pulls row A low (open-drain)."""
-        stim = self.profile.stimulus
-        if stim is None:
-            raise ValueError(f"bench profile {self.profile.name} has no stimulus probe (P1)")
-        got = self.call(f"stimulus({stim.gpio}, {pins}, {self.n}, {self.period_ms})",
-                        self._timeout())
-        return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+        stim = self._role(self.profile.stimulus, "stimulus probe (P1)")
+        return self._windows(f"stimulus({stim.gpio}, {pins}")
 
     def pressed_by_actuator(self, pins: list[int]) -> list[Sample]:
         """Windows of ``pins`` while the press actuator holds the button."""
-        act = self.profile.press
-        if act is None:
-            raise ValueError(f"bench profile {self.profile.name} has no press actuator")
-        got = self.call(f"pressed({act.gpio}, {pins}, {self.n}, {self.period_ms})",
-                        self._timeout())
-        return [Sample.of(s) for s in got]  # type: ignore[union-attr]
+        act = self._role(self.profile.press, "press actuator")
+        return self._windows(f"pressed({act.gpio}, {pins}")
 
     def press(self, on: bool) -> None:
         """Drive the press actuator (high presses); the profile must have one."""
-        act = self.profile.press
-        if act is None:
-            raise ValueError(f"bench profile {self.profile.name} has no press actuator")
+        act = self._role(self.profile.press, "press actuator")
         self.repl.exec(f"press({act.gpio}, {int(on)})")
 
     def leds(self) -> tuple[LedReadback, ...]:

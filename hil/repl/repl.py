@@ -324,7 +324,8 @@ class Repl:
             raise LineSpeedError(
                 f"the board on {self.port} sends garbage at {self.baud} baud ({answer[-40:]!r}), "
                 f"not REPL text: it most likely boot-loops, printing the ROM's messages at 74880 "
-                f"baud (no firmware, or a broken one: flash MicroPython with --firmware "
+                f"baud (no firmware, or a broken one: flash MicroPython with `hil flash --port "
+                f"{self.port} --flash always ESP8266_GENERIC-vX.Y.Z.bin`, or pytest's --firmware "
                 f"ESP8266_GENERIC-vX.Y.Z.bin --flash always), or its firmware runs at another "
                 f"line speed (then pass that --baud)") from None
         if not first or self.baud == REPL_BAUD:
@@ -638,8 +639,12 @@ class Repl:
             self._enter_raw()
             try:
                 result = fn(*args, **kwargs)
+            except HilError:  # ours (a timeout is also an OSError), never the device's
+                raise
             except TransportExecError as e:  # not an OSError
                 self.state = State.RAW
+                if "MemoryError" in e.error_output:  # the board's own state, not the link
+                    raise _device_error(e.error_output, self.port, "") from e
                 # mpremote's own file code raised: as sent it does not, so the link
                 # changed it on the way (a garbled byte makes a SyntaxError or NameError)
                 raise LinkError(

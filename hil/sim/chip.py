@@ -53,12 +53,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hil.sim.breadboard import Breadboard
+from hil.sim.errors import SimImageError
 from hil.sim.flash import FS_START, Flash
 from hil.sim.identity import Identity
 from hil.sim.image import (
     BootFailure,
     FirmwareInfo,
-    ImageError,
     inspect_firmware,
     load_lines,
     parse_v1,
@@ -118,6 +118,9 @@ class Esp8266:
         self._loop_thread: threading.Thread | None = None
         self.boots: list[dict[str, object]] = []  # (cause, mode) history for /state
         self._boot_count = 0
+        # Host stalls the firmware took out of the board's clock (hil/sim/firmware/hal.py).
+        self._stalls = {"count": 0, "total_ms": 0, "worst_ms": 0}
+        self._stalls_lock = threading.Lock()  # not _lock: stopping an interpreter holds that
 
     # -- what the outside sees ----------------------------------------------------------
 
@@ -151,7 +154,23 @@ class Esp8266:
                 "baud": self.uart.chip_baud,
                 "boots": list(self.boots[-10:]),
                 "boot_count": self._boot_count,
+                "stalls": self.stalls(),
             }
+
+    def stalls(self) -> dict[str, int]:
+        with self._stalls_lock:
+            return dict(self._stalls)
+
+    def _stalled(self, ms: int) -> None:
+        with self._stalls_lock:
+            st = self._stalls
+            st["count"] += 1
+            st["total_ms"] += ms
+            st["worst_ms"] = max(st["worst_ms"], ms)
+        # Short ones come often on a loaded host; a long one is worth a warning.
+        log.log(logging.WARNING if ms >= 50 else logging.INFO,
+                "the host did not run the twin's interpreter for %d ms (host load): "
+                "the board's clock was held meanwhile, so the app's timing is not blamed", ms)
 
     # -- power and reset -----------------------------------------------------------------
 
@@ -285,7 +304,7 @@ class Esp8266:
         self._firmware = result
         try:
             self._send_lines(load_lines(parse_v1(data)))
-        except ImageError:
+        except SimImageError:
             pass
         self._state = "rom"  # the ROM still prints its text; "micropython" once it runs
         # MicroPython reprograms UART0 to 115200 once the ROM text is out (main.c: uart_init)
@@ -346,6 +365,7 @@ class Esp8266:
             heap_bytes=self.heap_bytes,
             rst_cause=cause,
             micropython=self.micropython,
+            on_stall=self._stalled,
         )
         self._interp = interp
         interp.start()

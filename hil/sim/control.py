@@ -12,6 +12,8 @@
 | GET | /, /events, /bench | | the bench page, its live events and layout (hil/sim/web) |
 
 Every reply is JSON; errors are `{"error": "..."}` with a 4xx/5xx status.
+Every POST carries `Content-Type: application/json` (curl: `-H 'Content-Type:
+application/json' -d '{...}'`), else 415.
 
 Hardening (a bad client can neither crash a handler nor hold one forever):
 
@@ -26,18 +28,27 @@ Hardening (a bad client can neither crash a handler nor hold one forever):
 - On a non-loopback address the endpoint needs a token: every request sends
   `Authorization: Bearer TOKEN` (`hil sim` prints the token once; Twin:
   `control_token`), else 401. On loopback no token is needed, as anyone who
-  can reach 127.0.0.1 can already run the twin's clients.
+  can reach 127.0.0.1 can already run the twin's clients (web pages cannot: below).
+
+Web pages (hil/sim/guard.py: any page open in the user's browser can send requests
+to 127.0.0.1; these rules come before the token and apply to the bench page's files too):
+
+| request | answer |
+|---|---|
+| POST/PUT/PATCH without `Content-Type: application/json` (a form, a no-cors fetch) | 415 |
+| an `Origin` header other than the endpoint's own (`http://` + Host) | 403 |
+| on a loopback bind, a `Host` other than `localhost`, 127.x.y.z or `[::1]` (any port) | 403 (DNS rebinding) |
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
 import socket
 import threading
+from http.client import HTTPMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +56,7 @@ from urllib.parse import parse_qs, urlsplit
 from hil.sim.breadboard import BENCH_WIRES
 from hil.sim.errors import SimUsageError
 from hil.sim.faults import FAULTS, UnknownFaultError
+from hil.sim.guard import content_type_problem, host_problem, is_loopback, origin_problem
 from hil.sim.link import KINDS as LINK_KINDS
 from hil.sim.link import UnknownLinkFaultError
 from hil.sim.web import handle as handle_web
@@ -56,16 +68,6 @@ MAX_BODY = 64 * 1024  # bytes; the largest real request is a few hundred
 MAX_DEPTH = 16  # JSON nesting; real requests nest 2 deep
 MAX_CONNECTIONS = 32  # served at once (the bench page keeps a few open)
 IO_TIMEOUT = 10.0  # s for every socket read or write of a connection
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding `host` keeps the endpoint on this machine (127.0.0.0/8, ::1, localhost)."""
-    if host.strip("[]").lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
 
 
 def _depth(value: Any) -> int:
@@ -166,6 +168,7 @@ class ControlServer:
         if token is None and not is_loopback(host):
             token = secrets.token_urlsafe(24)
         self.token = token
+        self._loopback = is_loopback(host)  # then the Host header must name loopback (guard.py)
         handler = self._make_handler()
         server_class = _BoundedServer6 if ":" in host else _BoundedServer
         self._httpd = server_class((host, port), handler)
@@ -251,6 +254,15 @@ class ControlServer:
             raise _HttpError(405, {"error": f"{method} {path}: use {known[path]}"})
         raise _HttpError(404, {"error": f"no endpoint {path}; endpoints: {', '.join(known)}"})
 
+    def _refusal(self, headers: HTTPMessage) -> _HttpError | None:
+        """A browser's request the endpoint must not take (hil/sim/guard.py), before the token."""
+        host = headers.get("Host")
+        if self._loopback and (problem := host_problem(host, self.url)):
+            return _HttpError(403, {"error": problem})
+        if problem := origin_problem(headers.get("Origin"), host):
+            return _HttpError(403, {"error": problem})
+        return None
+
     def _authorized(self, header: str | None, path: str = "") -> bool:
         """The bearer token in the header, or `?token=` (a browser's EventSource sends no
         headers: the bench page passes it in the address)."""
@@ -288,6 +300,9 @@ class ControlServer:
 
             def _handle(self, method: str) -> None:
                 try:
+                    if refusal := server._refusal(self.headers):
+                        self.close_connection = True  # a body, if any, is not read
+                        raise refusal
                     if method == "GET" and is_asset(self.path):
                         handle_web(self, server._bench, server._closing)
                         return  # the page's own files: no secret in them
@@ -300,6 +315,9 @@ class ControlServer:
                     if method == "GET" and handle_web(self, server._bench, server._closing):
                         return  # the bench's layout or its event stream
                     if method in ("POST", "PUT", "PATCH"):
+                        if problem := content_type_problem(self.headers.get("Content-Type")):
+                            self.close_connection = True  # the body is not read
+                            raise _HttpError(415, {"error": problem})
                         body = self._body()
                     else:
                         body = {}

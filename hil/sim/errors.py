@@ -17,3 +17,11 @@ class SimStateError(SimError):
 
 class SimBusyError(SimError):
     """The state folder is in use by another twin; the message names it (pid, since when)."""
+
+
+class SimFlashError(SimError, ValueError):
+    """An access outside the twin's flash, or an erase that is not sector-aligned."""
+
+
+class SimImageError(SimError, ValueError):
+    """Bytes that are not a (complete) ESP8266 v1 image (what the twin's ROM boots)."""

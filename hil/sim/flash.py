@@ -23,14 +23,11 @@ from pathlib import Path
 # The chip's flash layout (size, filesystem region) is one fact, shared with the
 # harness as constants: hil/chip/esp8266.py.
 from hil.chip.esp8266 import FLASH_SIZE, FS_END, FS_START  # noqa: F401 (re-exported)
+from hil.sim.errors import SimFlashError
 
 SECTOR = 0x1000  # SPI NOR erase sector (SPI flash datasheets; esptool FLASH_SECTOR_SIZE)
 
 ERASED = 0xFF
-
-
-class FlashError(ValueError):
-    """An access outside the flash, or an erase that is not sector-aligned."""
 
 
 class Flash:
@@ -47,7 +44,7 @@ class Flash:
                 # A new (or truncated) chip: the missing part is erased, not zero.
                 _fill(fd, have, size - have, ERASED)
             elif have > size:
-                raise FlashError(
+                raise SimFlashError(
                     f"{self.path} is {have} bytes, larger than the {size}-byte flash: "
                     "delete it (or the twin's state directory) to start with a new chip"
                 )
@@ -62,7 +59,7 @@ class Flash:
         self._check(addr, size)
         data = os.pread(self._fd, size, addr)
         if len(data) != size:  # someone truncated the file under us
-            raise FlashError(f"{self.path}: short read at {addr:#x} ({len(data)} of {size})")
+            raise SimFlashError(f"{self.path}: short read at {addr:#x} ({len(data)} of {size})")
         return data
 
     def write(self, addr: int, data: bytes) -> None:
@@ -85,7 +82,7 @@ class Flash:
     def erase_region(self, addr: int, size: int) -> None:
         """Erase whole sectors: ``addr`` and ``size`` must be multiples of ``SECTOR``."""
         if addr % SECTOR or size % SECTOR:
-            raise FlashError(
+            raise SimFlashError(
                 f"erase of {size:#x} bytes at {addr:#x} is not aligned to {SECTOR:#x}-byte sectors"
             )
         self._check(addr, size)
@@ -121,9 +118,9 @@ class Flash:
 
     def _check(self, addr: int, size: int) -> None:
         if self._fd < 0:
-            raise FlashError(f"{self.path}: flash is closed")
+            raise SimFlashError(f"{self.path}: flash is closed")
         if addr < 0 or size < 0 or addr + size > self.size:
-            raise FlashError(
+            raise SimFlashError(
                 f"access of {size:#x} bytes at {addr:#x} is outside the {self.size:#x}-byte flash"
             )
 

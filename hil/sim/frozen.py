@@ -46,8 +46,13 @@ def _sources() -> list[Path]:
 def _key(sources: list[Path], compiler: str) -> str:
     h = hashlib.sha256()
     h.update(Path(compiler).read_bytes())
+    # The .mpy files carry their source's path (-s), by which pyexec.py hides the
+    # firmware's frames: two checkouts of the same sources need a folder each.
+    h.update(str(FIRMWARE_DIR).encode() + b"\0")
     for p in sources:
-        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+        # the full path too: the .mpy keeps it for tracebacks (-s), and pyexec.py hides
+        # the firmware's own frames by that path, so two checkouts must not share files
+        h.update(str(p).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 

@@ -32,7 +32,8 @@ MicroPython ``ports/esp8266/makeimg.py``):
   it crashes all the same).
 - The ROM prints its boot log at 74880 baud. The exact wording for erased flash
   and bad magic is UNVERIFIED (docs/protocols.md §2.1 and §7 item 2): forum captures
-  show ``csum err`` / ``ets_main.c`` halts; we print those.
+  show ``csum err`` / ``ets_main.c`` halts; we print those. esptool cannot settle
+  it: its sources never read the ROM's boot log (checked at espressif/esptool bb72741).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import re
 import struct
 from dataclasses import dataclass
 
+from hil.sim.errors import SimImageError
 from hil.sim.flash import FS_START, Flash
 
 ESP_IMAGE_MAGIC = 0xE9
@@ -129,10 +131,6 @@ class V1Image:
         return checksum(b"".join(s.data for s in self.segments))
 
 
-class ImageError(ValueError):
-    """Bytes that are not a (complete) ESP8266 v1 image."""
-
-
 BootResult = FirmwareInfo | BootFailure
 
 
@@ -156,27 +154,27 @@ def checksum(data: bytes, state: int = ESP_CHECKSUM_MAGIC) -> int:
 def parse_v1(data: bytes) -> V1Image:
     """Parse the v1 image header and segments at the start of ``data``."""
     if len(data) < 8:
-        raise ImageError("shorter than an image header")
+        raise SimImageError("shorter than an image header")
     magic, n_seg, mode, size_freq, entry = struct.unpack_from("<BBBBI", data, 0)
     if magic != ESP_IMAGE_MAGIC:
-        raise ImageError(f"bad magic {magic:#04x}")
+        raise SimImageError(f"bad magic {magic:#04x}")
     if not 0 < n_seg <= MAX_SEGMENTS:
-        raise ImageError(f"implausible segment count {n_seg}")
+        raise SimImageError(f"implausible segment count {n_seg}")
     pos = 8
     segs: list[Segment] = []
     for _ in range(n_seg):
         if pos + 8 > len(data):
-            raise ImageError("truncated segment header")
+            raise SimImageError("truncated segment header")
         addr, length = struct.unpack_from("<II", data, pos)
         pos += 8
         if pos + length > len(data) or length > 0x100000:
-            raise ImageError(f"segment at {addr:#x} of length {length} runs past the image")
+            raise SimImageError(f"segment at {addr:#x} of length {length} runs past the image")
         segs.append(Segment(addr, bytes(data[pos : pos + length])))
         pos += length
     # Checksum byte sits at the last byte of the next 16-byte boundary.
     pos = (pos + 16) & ~15
     if pos > len(data):
-        raise ImageError("truncated before the checksum")
+        raise SimImageError("truncated before the checksum")
     return V1Image(mode, size_freq, entry, tuple(segs), data[pos - 1], pos)
 
 
@@ -214,10 +212,12 @@ def inspect_firmware(flash_bytes: bytes) -> BootResult:
         return BootFailure("erased", ("csum err", "ets_main.c "))
     try:
         img = parse_v1(data)
-    except ImageError:
+    except SimImageError:
         if data[0] != ESP_IMAGE_MAGIC:
-            # UNVERIFIED: the ROM rejects a first byte other than 0xE9 (0xEA =
-            # v2/rboot images are not what MicroPython ships).
+            # The ROM boots v1 images, magic 0xE9 (esptool loader.py ESP_IMAGE_MAGIC;
+            # bin_image.py also knows 0xEA, ESP8266V2FirmwareImage, which a second-stage
+            # bootloader loads, and refuses any other byte). The halt's wording is
+            # UNVERIFIED (see the module docstring).
             return BootFailure("bad-magic", ("ets_main.c ",))
         return BootFailure("bad-image", (*_load_lines_best_effort(data), "ets_main.c "))
     lines = list(load_lines(img))
@@ -277,7 +277,8 @@ def load_lines(img: V1Image) -> tuple[str, ...]:
     """The ROM's ``load ...`` log lines for a parsed image (format from forum captures).
 
     ``room`` and ``tail`` follow the ROM's 4-byte word bookkeeping; the exact
-    values are UNVERIFIED but the shape matches captures such as
+    values are UNVERIFIED (esptool's sources have no boot log to check them
+    against) but the shape matches captures such as
     ``load 0x40100000, len 28740, room 16 `` / ``tail 4`` / ``chksum 0xe7``.
     """
     out: list[str] = []

@@ -19,10 +19,16 @@ Known behaviours modelled:
   here. Bytes that must go out exactly (the REPL's own ``\\r\\n``-free echo of
   a ``\\n``, ``sys.stdout.buffer.write``) travel as ``tx HEX`` requests on the
   pin bus; fd 1 is drained first, so the order on the wire is kept.
-- RX capacity: the chip holds about 128 bytes in the UART FIFO plus a 16-byte
-  ring buffer (ports/esp8266/uart.c); bytes beyond what the firmware has not
-  read yet are dropped (FIONREAD on the pipe), so a long paste into a busy
-  board loses bytes as on the board.
+- RX capacity: the chip holds 128 bytes in the UART FIFO plus what the RX
+  interrupt moved into stdin_ringbuf: 256 bytes, one kept free (UART0 is the
+  REPL's dupterm, so ports/esp8266/uart.c uart0_rx_intr_handler fills
+  esp_mphal.c's stdin_ringbuf_array[256], not the 16-byte uart_ringbuf).
+  While code runs, bytes beyond what the firmware has not read yet are dropped
+  (FIONREAD on the pipe), so a long paste into a busy board loses bytes as on
+  the board, while raw-paste flow control (two 128-byte windows in flight)
+  never does, however late the host schedules the interpreter. While the REPL
+  waits for input nothing is dropped: the board reads as fast as bytes arrive,
+  and a lag here is the host's scheduling, not the chip's.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
   byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
@@ -81,8 +87,15 @@ log = logging.getLogger(__name__)
 
 FIRMWARE_DIR = Path(__file__).resolve().parent / "firmware"
 ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
-RX_CAPACITY = 128 + 16  # UART RX FIFO + stdin ring buffer (ports/esp8266/uart.c, esp_mphal.c)
-FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
+# UART RX FIFO (128 bytes, ports/esp8266/uart.c) + the stdin ring buffer
+# (esp_mphal.c: stdin_ringbuf_array[256], which holds 255: py/ringbuf.h). Raw-paste
+# lets a host send two windows (2 x 128) before the board reads a byte
+# (docs/protocols.md §3.3), so anything smaller loses pasted code under load.
+RX_CAPACITY = 128 + 255
+# The firmware's own objects (about 75 kB measured, .mpy, 64-bit), the REPL's 24 kB
+# (firmware/pyexec.py lend) and a margin; what is left beyond the user's share is set
+# aside at boot (firmware/startup.py).
+FIRMWARE_HEAP = 128 * 1024
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
 
@@ -153,12 +166,15 @@ class MicroPythonProcess:
         heap_bytes: int = 36 * 1024,
         rst_cause: int = 2,
         micropython: str | None = None,
+        on_stall: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_stall(ms)`: the host left the process unscheduled for `ms` (hal.stalled)."""
         self.firmware = firmware
         self.flash_path = Path(flash_path)
         self.pins = pins
         self.on_tx = on_tx
         self.on_exit = on_exit
+        self.on_stall = on_stall
         self.heap_bytes = heap_bytes
         self.rst_cause = rst_cause
         self.executable = find_micropython(micropython)
@@ -195,7 +211,10 @@ class MicroPythonProcess:
             if child is None or self._stopped:
                 return
             try:
-                room = RX_CAPACITY - _fionread(self._rx_r)
+                # Only code that runs can leave the FIFO unread; while the REPL waits
+                # (the interrupt char disarmed) the board reads as fast as bytes come,
+                # whereas this process may merely not have been scheduled yet.
+                room = RX_CAPACITY - _fionread(self._rx_r) if self._intr >= 0 else 1 << 30
             except OSError:
                 return
             out = bytearray()
@@ -490,6 +509,10 @@ class MicroPythonProcess:
             return "ok"
         if op == "t":
             return str(int(time.monotonic() * 1000))
+        if op == "stall":  # the host did not run the process: its clock was held (hal.stalled)
+            if self.on_stall is not None:
+                self.on_stall(int(args[0]))
+            return "ok"
         if op == "kbd":
             # a Ctrl-C that a scheduled callback caught (sched._kick): offer it again
             if child.kbd is not None:

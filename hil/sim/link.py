@@ -105,7 +105,8 @@ class LinkFaults:
     """The active link faults, the per-byte corruption, and the timers for unplug/brownout.
 
     `on_unplug()`, `on_replug()` and `on_brownout()` are called on this object's own
-    thread (never while its lock is held).
+    thread (never while its lock is held). Once `set()` returns, no brownout of the
+    previous setting happens any more (an action in flight is waited for).
     """
 
     def __init__(
@@ -132,6 +133,8 @@ class LinkFaults:
         self._next_replug: float | None = None
         self._next_brownout: float | None = None
         self._thread: threading.Thread | None = None
+        self._acting = threading.Lock()  # held while an action (unplug, replug, brownout) runs
+        self._epoch = 0  # bumped by set(): a brownout drawn before a set() is dropped
         self._stopping = False
         self._reschedule(set(self._rates))
 
@@ -141,11 +144,13 @@ class LinkFaults:
         """Apply `clear` (kind names) then `set` (KIND:RATE); all checked before any change."""
         kinds = [clear_kind(s) for s in clear]
         new = [parse_spec(s) for s in set_]
-        with self._lock:
+        # After set() returns no action of the old setting may still run: wait for one in flight.
+        with self._acting, self._lock:
             for k in kinds:
                 self._rates.pop(k, None)
             for f in new:
                 self._rates[f.kind] = f.rate
+            self._epoch += 1
             self._reschedule(set(kinds) | {f.kind for f in new})
             self._lock.notify_all()
             return self.active()
@@ -233,7 +238,7 @@ class LinkFaults:
                 if not due or min(due) > now:
                     self._lock.wait(None if not due else min(due) - now)
                     continue
-                action = None
+                action, epoch = None, self._epoch
                 if self._next_replug is not None and self._next_replug <= now:
                     self._next_replug = None
                     self.plugged = True
@@ -250,9 +255,15 @@ class LinkFaults:
                     r = self._rates.get("brownout")
                     self._next_brownout = now + self._rng.expovariate(r) if r else None
                     if self.plugged:  # no power, no brownout
-                        self.counts["brownouts"] += 1
                         action = self._on_brownout
-            if action is not None:
+            if action is None:
+                continue
+            with self._acting:
+                if action is self._on_brownout:
+                    with self._lock:
+                        if epoch != self._epoch or not self.plugged:
+                            continue  # cleared (or unplugged) since it was drawn: it never happened
+                        self.counts["brownouts"] += 1
                 try:
                     action()
                 except Exception:  # a failing hook must not stop the timers

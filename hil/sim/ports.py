@@ -18,7 +18,11 @@ Known behaviours (docs/protocols.md §5, §6; checked with pyserial 3.5, esptool
   exclusive flock then fails with "busy") show as one open and two closes.
   After any close the twin looks for the slave in every process's
   /proc/PID/fd (its own slave fd excluded). An open is believed at once: the
-  opener's fd may not be installed yet when the event is read.
+  opener's fd may not be installed yet when the event is read. The kernel
+  queues IN_OPEN before the client's open() returns, but the reader thread may
+  not have run yet (a loaded host): bytes the chip sends while an event is
+  queued wait for the reader (at most OPEN_EVENT_WAIT), so a client that opens
+  the port and then resets the board sees the boot text from its first byte.
 - RFC2217: pyserial's own `PortManager` answers every negotiation at once
   from a duck-typed port object whose `.dtr/.rts/.baudrate` setters drive the
   chip. TCP_NODELAY, or every one of esptool's ~190 reconfigures waits for
@@ -67,6 +71,9 @@ IN_OPEN = 0x20
 IN_CLOSE_WRITE = 0x08
 IN_CLOSE_NOWRITE = 0x10
 
+# How long chip output waits for the reader thread to take a queued open/close event.
+OPEN_EVENT_WAIT = 2.0
+
 
 class PtyPort:
     """`/dev/pts/N` for clients; the twin holds the master and one slave fd."""
@@ -91,6 +98,7 @@ class PtyPort:
         self._last_baud = DEFAULT_BAUD  # the client's baud when its last bytes were read
         self._thread: threading.Thread | None = None
         self._fd_lock = threading.Lock()
+        self._events_seen = threading.Condition()  # notified after each inotify read
         self.path = ""
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -162,6 +170,8 @@ class PtyPort:
         return _SPEEDS.get(speed, DEFAULT_BAUD)
 
     def deliver(self, data: bytes) -> None:
+        if not self._client:
+            self._await_events()
         with self._fd_lock:
             if self._master < 0 or not self.client_open:
                 return  # nobody has the port open: the bytes are lost, as on a closed tty
@@ -174,6 +184,29 @@ class PtyPort:
                     raise
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _events_pending(self) -> bool:
+        with self._fd_lock:
+            if self._inotify < 0:
+                return False
+            try:
+                return bool(select.select([self._inotify], [], [], 0)[0])
+            except (OSError, ValueError):
+                return False
+
+    def _await_events(self) -> None:
+        """Let the reader thread take a queued open event before bytes are judged unheard.
+
+        Never on the reader thread itself (it is the one that takes them)."""
+        if threading.current_thread() is self._thread:
+            return
+        deadline = time.monotonic() + OPEN_EVENT_WAIT
+        with self._events_seen:
+            while self._events_pending():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._events_seen.wait(min(left, 0.05))
 
     @staticmethod
     def _watch(path: str) -> int:
@@ -253,6 +286,8 @@ class PtyPort:
                 return
             if self._inotify in ready:
                 self._inotify_events()
+                with self._events_seen:
+                    self._events_seen.notify_all()
 
     def _pump_master(self) -> bool:
         """Move every byte the client has written to the UART; False when the pty is gone.

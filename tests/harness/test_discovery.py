@@ -92,3 +92,14 @@ def test_hil_ports_runs_and_lists_the_machines_ports() -> None:
     assert plain.returncode == 0, plain.stderr
     if not any(p["candidate"] for p in listed):
         assert "no USB serial adapter of an ESP8266 board found" in plain.stdout
+
+
+def test_auto_for_several_workers_takes_every_adapter() -> None:
+    from hil.transport.discovery import discover_ports
+
+    ports = [UART, usb_port("/dev/ttyUSB1", 0x1A86, 0x7523, None, "1-2:1.0"),
+             usb_port("/dev/ttyUSB0", 0x10C4, 0xEA60, "0001", "1-1:1.0"),
+             usb_port("/dev/ttyACM0", 0x2341, 0x0043)]  # an Arduino Uno: not a candidate
+    assert discover_ports(ports) == ["/dev/ttyUSB0", "/dev/ttyUSB1"]
+    with pytest.raises(PortNotFoundError, match="no USB serial adapter"):
+        discover_ports([UART])

@@ -72,6 +72,7 @@ def test_hil_deploy_uploads_what_differs_and_restarts_the_app(twin, tmp_path: Pa
     again = hil("deploy", "--port", twin.url, str(app))
     assert again.returncode == 0, again.stderr
     assert "uploaded: nothing" in again.stdout and "unchanged: /lib/util.py, /main.py" in again.stdout
+    assert "uploading" not in again.stderr, again.stderr  # no progress line claims an upload
 
 
 def test_hil_deploy_sends_nothing_when_a_file_does_not_compile(twin, tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ import pytest
 from hil.errors import BoardLockedError, PortBusyError
 from hil.nightly.lock import BoardLock
 
+pytestmark = pytest.mark.slow  # runs ci/nightly jobs in subprocesses
+
 HOLD = """
 import sys, time
 from hil.nightly.lock import BoardLock

@@ -40,7 +40,8 @@ def rshell(port: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def post(twin: Any, path: str, body: object) -> None:
-    req = urllib.request.Request(twin.control_url + path, data=json.dumps(body).encode(), method="POST")
+    req = urllib.request.Request(twin.control_url + path, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=5) as r:
         assert r.status == 200
 

@@ -99,7 +99,7 @@ def test_hil_sim_cli_prints_addresses_serves_and_stops_on_sigterm(tmp_path: Any)
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         info = json.loads(line)
-        assert set(info) == {"pty", "url", "control", "page"}
+        assert set(info) == {"pty", "url", "control", "page", "interpreter"}
         with urllib.request.urlopen(info["page"], timeout=5) as r:  # the bench page
             assert r.headers["Content-Type"].startswith("text/html")
         assert info["url"].startswith("rfc2217://127.0.0.1:")

@@ -20,7 +20,7 @@ import pytest
 import hil.sim.control as control
 from hil.sim.twin import Twin
 
-pytestmark = pytest.mark.twin(erased=True)  # the endpoint needs no firmware
+pytestmark = [pytest.mark.slow, pytest.mark.twin(erased=True)]  # the endpoint needs no firmware
 BIN = Path(sys.executable).parent
 
 
@@ -61,7 +61,8 @@ def raw(twin: Any, data: bytes, *, timeout: float = 15.0, then_wait: bool = True
 
 
 def post_raw(body: bytes, *headers: str) -> bytes:
-    head = "POST /button HTTP/1.1\r\nHost: x\r\n" + "".join(h + "\r\n" for h in headers) + "\r\n"
+    head = ("POST /button HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "".join(h + "\r\n" for h in headers) + "\r\n")
     return head.encode() + body
 
 
@@ -113,9 +114,12 @@ def test_a_garbage_request_line_is_a_json_400(twin: Any) -> None:
 
 
 def test_other_methods_are_405_or_404_not_500(twin: Any) -> None:
-    status, reply, _ = raw(twin, b"DELETE /faults HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", then_wait=False)
+    delete = b"DELETE /faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+    status, reply, _ = raw(twin, delete, then_wait=False)
     assert status == 405 and "POST" in reply["error"]
-    status, _, _ = raw(twin, b"PUT /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", then_wait=False)
+    put = (b"PUT /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+           b"Content-Length: 2\r\n\r\n{}")
+    status, _, _ = raw(twin, put, then_wait=False)
     assert status == 404
 
 
@@ -151,7 +155,7 @@ def test_connections_are_bounded_and_freed(twin: Any) -> None:
     held = [socket.create_connection(address(twin), timeout=10) for _ in range(control.MAX_CONNECTIONS)]
     try:
         time.sleep(0.3)  # all of them accepted and waiting for a request
-        status, reply, closed = raw(twin, b"GET /state HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, reply, closed = raw(twin, b"GET /state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert status == 503 and "too many connections" in reply["error"] and closed
     finally:
         for s in held:

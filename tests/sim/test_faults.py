@@ -183,7 +183,8 @@ def test_pulling_w1_tells_button_rotated_from_short_to_gnd(
 
     def post_wire(connect: bool) -> None:
         body = json.dumps({"wire": "W1", "connect": connect}).encode()
-        req = urllib.request.Request(twin.control_url + "/wire", data=body, method="POST")
+        req = urllib.request.Request(twin.control_url + "/wire", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=5) as r:
             assert json.loads(r.read()) == {"wire": "W1", "connect": connect}
 

@@ -20,6 +20,8 @@ import serial
 
 from hil.sim.errors import SimBusyError
 
+pytestmark = pytest.mark.slow  # starts and kills processes
+
 BIN = Path(sys.executable).parent
 GONE_WITHIN = 1.0  # s: the goal; polled with a generous deadline (shared CI machines)
 DEADLINE = 10.0

@@ -15,6 +15,8 @@ from test_firmware_repl import Term
 
 from hil.sim.twin import Twin
 
+pytestmark = pytest.mark.slow  # starts MicroPython processes
+
 BOOT_COUNTER = """\
 try:
     n = int(open('count').read())
@@ -38,6 +40,26 @@ def term(tmp_path: Path) -> Iterator[Term]:
     finally:
         t.ser.close()
         twin.stop()
+
+
+def _raw_paste(term: Term, code: str) -> None:
+    """Send `code` with raw-paste flow control (as mpremote does) and start it."""
+    term.send(b"\x05A\x01")
+    term.until(b"R\x01")
+    while len(term.buf) < 2:
+        term.buf += term.ser.read(2)
+    window = int.from_bytes(term.buf[:2], "little")
+    term.buf = term.buf[2:]
+    data, i, room = code.encode(), 0, 0
+    while i < len(data):
+        while room == 0:
+            term.until(b"\x01")
+            room += window
+        n = min(room, len(data) - i)
+        term.send(data[i : i + n])
+        i, room = i + n, room - n
+    term.send(b"\x04")
+    term.until(b"\x04")  # the end acknowledged: the code runs
 
 
 def _raw(term: Term) -> None:
@@ -108,6 +130,64 @@ def test_a_timer_runs_during_a_busy_loop(term: Term) -> None:
     assert 90 <= int(out) <= 110, out
 
 
+def _interpreter_pids() -> list[int]:
+    """This process's twin interpreters (children running hil/sim/firmware/pyexec-entry.py)."""
+    import os
+
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid() and b"pyexec-entry" in (d / "cmdline").read_bytes():
+                pids.append(int(d.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+@pytest.mark.parametrize("wait", ["time.sleep_ms(1000)", "while time.ticks_diff(time.ticks_ms(), t0) < 1000: pass"])
+def test_a_host_that_stops_running_the_twin_does_not_make_the_app_late(term: Term, wait: str) -> None:
+    # A loaded host may not run the interpreter for a while; a board's CPU never stops.
+    # The twin takes such a stall out of the board's clock (hil/sim/firmware/hal.py) and
+    # counts it, so an app's sleeps and timers keep the board's time: here a 600 ms stall
+    # (SIGSTOP) inside a 1 s wait, with a 10 ms timer running, costs the app no time.
+    import os
+    import signal
+
+    _raw(term)
+    code = (
+        "import machine, time\n"
+        "n = [0]\n"
+        "def cb(_):\n"
+        "    n[0] += 1\n"
+        "t = machine.Timer(-1)\n"
+        "t.init(period=10, mode=machine.Timer.PERIODIC, callback=cb)\n"
+        "print('waiting')\n"
+        "t0 = time.ticks_ms()\n"
+        f"{wait}\n"
+        "t.deinit()\n"
+        "print(time.ticks_diff(time.ticks_ms(), t0), n[0])\n"
+    )
+    before = term.twin.state()["stalls"]
+    term.send(code.encode() + b"\x04")
+    term.until(b"OK")
+    term.until(b"waiting\r\n", 30)
+    (pid,) = _interpreter_pids()
+    host0 = time.monotonic()
+    os.kill(pid, signal.SIGSTOP)
+    time.sleep(0.6)
+    os.kill(pid, signal.SIGCONT)
+    out = term.until(b"\x04", 30)
+    assert out.endswith(b"\x04") and b"Traceback" not in out, out + term.until(b"\x04", 5)
+    took_ms, calls = (int(x) for x in out[:-1].split())
+    assert time.monotonic() - host0 >= 0.6
+    # the board waited 1 s of its own time, not 1.6 s; its timer ran ~100 times, none dropped
+    assert 1000 <= took_ms < 1300, out
+    assert 85 <= calls <= 110, out
+    after = term.twin.state()["stalls"]
+    assert after["count"] > before["count"] and after["worst_ms"] >= 400, after
+
+
 def test_a_pin_irq_runs_during_a_busy_loop(term: Term) -> None:
     _raw(term)
     code = (
@@ -158,8 +238,7 @@ def test_a_storm_of_ctrl_c_never_hangs_the_pin_bus(term: Term) -> None:
     rng = random.Random(8)
     _raw(term)
     for run in range(50):
-        term.send(STORM_APP.encode() + b"\x04")
-        term.until(b"OK", 10)
+        _raw_paste(term, STORM_APP)
         time.sleep(rng.uniform(0.0, 0.05))
         for _ in range(40):
             term.send(b"\x03")
@@ -176,3 +255,51 @@ def test_a_storm_of_ctrl_c_never_hangs_the_pin_bus(term: Term) -> None:
             raise AssertionError(f"run {run}: the board did not come back: {e}") from None
         out, err = term.raw_exec(f"print({run} * 2)")
         assert (out, err) == (f"{run * 2}\r\n".encode(), b""), (run, out, err)
+
+
+def test_the_flashed_versions_identity_and_what_really_runs(term: Term) -> None:
+    # sys.implementation, os.uname() and the banner say the flashed v1.24.1 (py/modsys.c
+    # at v1.24.1; _mpy 6.3 for xtensa: 6 | (3 | 9 << 2) << 8); GET /state says what runs
+    out = term.line("import sys, os; sys.implementation")
+    assert out.endswith(
+        b"(name='micropython', version=(1, 24, 1, ''), _machine='ESP module with ESP8266', "
+        b"_mpy=9990)\r\n>>> "), out
+    assert term.line("os.uname().version").endswith(b"'v1.24.1 on 2024-11-29'\r\n>>> ")
+    assert term.line("sys.version").endswith(b"'3.4.0; MicroPython v1.24.1 on 2024-11-29'\r\n>>> ")
+    interp = term.twin.state()["interpreter"]
+    assert interp["version"] and interp["path"] and interp["mpy"], interp
+    assert "v1.24.1" not in interp["banner"]  # the real one, not the flashed one
+
+
+def _boot_banner_and(tmp_path: Path, version: str, line: bytes) -> bytes:
+    from hil.sim.breadboard import Breadboard
+    from hil.sim.flash import Flash
+    from hil.sim.image import FirmwareInfo
+    from hil.sim.interpreter import MicroPythonProcess
+
+    Flash(tmp_path / "flash.bin")
+    out = bytearray()
+    proc = MicroPythonProcess(firmware=FirmwareInfo(version, "2022-06-18"),
+                              flash_path=tmp_path / "flash.bin", pins=Breadboard(seed=1),
+                              on_tx=out.extend, on_exit=lambda reason: None)
+    proc.start()
+    try:
+        deadline = time.monotonic() + 20
+        while b">>> " not in out:
+            assert time.monotonic() < deadline, bytes(out)
+            time.sleep(0.02)
+        out.clear()
+        proc.rx(line + b"\r")
+        while not out.endswith(b">>> "):
+            assert time.monotonic() < deadline, bytes(out)
+            time.sleep(0.02)
+        return bytes(out)
+    finally:
+        proc.stop()
+
+
+def test_an_older_firmwares_sys_implementation(tmp_path: Path) -> None:
+    # v1.19: a 3-tuple version, _machine, and _mpy of .mpy version 6.0
+    out = _boot_banner_and(tmp_path, "v1.19.1", b"import sys; sys.implementation")
+    assert b"(name='micropython', version=(1, 19, 1), _machine='ESP module with ESP8266', " \
+           b"_mpy=9222)" in out, out

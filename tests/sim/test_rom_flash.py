@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from hil.sim import slip
-from hil.sim.flash import FLASH_SIZE, SECTOR, Flash, FlashError
+from hil.sim.errors import SimFlashError
+from hil.sim.flash import FLASH_SIZE, SECTOR, Flash
 from hil.sim.identity import Identity
 
 
@@ -41,7 +42,7 @@ def test_erase_region_is_sector_aligned(tmp_path: Path) -> None:
         f.write(SECTOR - 1, b"\x00\x00")
         f.erase_region(SECTOR, SECTOR)
         assert f.read(SECTOR - 1, 2) == b"\x00\xff"
-        with pytest.raises(FlashError, match="aligned"):
+        with pytest.raises(SimFlashError, match="aligned"):
             f.erase_region(100, SECTOR)
 
 
@@ -49,9 +50,9 @@ def test_erase_region_is_sector_aligned(tmp_path: Path) -> None:
                          ids=["straddles-end", "negative", "past-end"])
 def test_out_of_range_access_is_refused(tmp_path: Path, addr: int, size: int) -> None:
     with Flash(tmp_path / "flash.bin") as f:
-        with pytest.raises(FlashError, match="outside"):
+        with pytest.raises(SimFlashError, match="outside"):
             f.read(addr, size)
-        with pytest.raises(FlashError, match="outside"):
+        with pytest.raises(SimFlashError, match="outside"):
             f.write(addr, b"\x00" * size)
 
 

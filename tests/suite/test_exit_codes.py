@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs pytest in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 240.0  # s: a generous deadline, never a timing assertion
 HIL = [sys.executable, "-m", "hil.cli"]

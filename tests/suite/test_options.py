@@ -72,7 +72,7 @@ SLOW = ("import time\n"
         "def test_uses_the_board(bench_profile):\n"
         "    time.sleep(60)\n"
         "def test_does_not(bench_profile=None):\n"
-        "    time.sleep(4)\n")
+        "    time.sleep(2)\n")
 
 
 @pytest.mark.parametrize("where", ["env", "ini"])
@@ -82,14 +82,14 @@ def test_the_timeout_default_stops_a_board_test_that_runs_past_it(
     a test that does not use the board is left alone (the plugin stays out of the way)."""
     project.makepyfile(test_slow=SLOW)
     if where == "env":
-        monkeypatch.setenv("HIL_TIMEOUT", "1.5")
+        monkeypatch.setenv("HIL_TIMEOUT", "1")
     else:
-        project.makeini("[pytest]\nhil_timeout = 1.5\n")
+        project.makeini("[pytest]\nhil_timeout = 1\n")
     result = project.runpytest_subprocess("-p", "no:cacheprovider", "test_slow.py",
                                           timeout=50)
     result.assert_outcomes(passed=1, failed=1)
     out = result.stdout.str()
-    assert "Timeout (>1.5s" in out, out
+    assert "Timeout (>1.0s" in out, out
     assert "FAILED test_slow.py::test_uses_the_board" in out, out
 
 

@@ -106,6 +106,17 @@ def test_rest_levels_before_the_app_starts_do_not_count() -> None:
     assert check(Trace(NAMES[:2], changes, 3505)).ok
 
 
+def test_the_apps_pin_setup_before_its_first_write_does_not_count() -> None:
+    """Pin(OUT) drives 0, the loop's first led.on() 37 ms later: set-up, not a half cycle."""
+    loop = tuple((42 + 500 * i, 0b01 if i % 2 == 0 else 0b10) for i in range(7))
+    changes = ((0, 0b11), (5, 0b00)) + loop  # rest (inputs read 1), both driven 0, the loop
+    result = check(Trace(NAMES[:2], changes, 3542))
+    assert result.ok, result.problems
+    assert result.half_periods[0][0] == 0.5  # D4 from the loop's first led.on() at 42 ms
+    flicker = ((0, 0b11), (5, 0b00), (20, 0b01), (35, 0b00)) + loop
+    assert not check(Trace(NAMES[:2], flicker, 3542)).ok  # more than one short interval
+
+
 def test_select_keeps_only_the_named_channels() -> None:
     trace = blink()
     leds = trace.select((0, 1))

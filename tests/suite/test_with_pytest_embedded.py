@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs pytest in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # a venv and a pip install
 
@@ -44,7 +46,10 @@ def run(python: str, cwd: Path, *args: str, timeout: float = 120) -> subprocess.
     env = dict(os.environ, CI="1")
     for key in [k for k in env if k.startswith("HIL_")]:
         del env[key]
-    return subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
+    # labgrid's pytest plugin (installed with hil[labgrid], whose client API --place
+    # uses) has a `target` fixture, as pytest-embedded has: in one run the two clash.
+    return subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:labgrid",
+                           *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, env=env, check=False)
 
 

@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    # made-up names for other sites on this machine (test_page_guard.py), as DNS would map them
+    "--host-resolver-rules=MAP attacker.test 127.0.0.1, MAP rebind.test 127.0.0.1",
 ]
 LOAD_TIMEOUT_MS = 20_000  # the twin and the browser share two loaded cores
 

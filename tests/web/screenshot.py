@@ -2,7 +2,7 @@
 
 A twin in a temporary folder runs the tutorial's app; W2 is pulled out, so a
 press of the button (in the history strip) does not stop the blinking. The PNG
-is reduced to a small palette to keep the repository small.
+is reduced to a small palette (with Pillow, if installed) to keep the repository small.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from hil.repl import Repl
@@ -40,8 +39,13 @@ def main(out: Path) -> None:
             time.sleep(2.2)
             page.screenshot(path=str(out), clip={"x": 0, "y": 0, "width": 1240, "height": 860})
             browser.close()
-    img = Image.open(out).convert("RGB").quantize(colors=48, method=Image.Quantize.MEDIANCUT)
-    img.save(out, optimize=True)
+    try:
+        from PIL import Image  # optional: a small palette makes the PNG a fifth of the size
+    except ImportError:
+        pass
+    else:
+        img = Image.open(out).convert("RGB").quantize(colors=48, method=Image.Quantize.MEDIANCUT)
+        img.save(out, optimize=True)
     print(f"{out}: {out.stat().st_size // 1024} KiB")
 
 

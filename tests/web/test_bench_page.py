@@ -258,3 +258,27 @@ def test_an_erased_board_shows_its_boot_loop(twin: Any, bench_page: BenchPage) -
     bench_page.wait("document.getElementById('boot').dataset.state === 'boot-loop'")
     reason = get_state(twin)["boot_failure"]["reason"]
     assert reason in bench_page.page.inner_text("#firmware")
+
+
+TOKEN = "page-test-token"
+
+
+@pytest.mark.twin(control_token=TOKEN)
+def test_with_a_token_the_page_passes_it_and_hides_it(twin: Any, browser: Any) -> None:
+    import urllib.error
+
+    for path in ("/bench", "/events", "/state"):  # without the token: nothing about the bench
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(twin.control_url + path, timeout=10)
+        assert e.value.code == 401, path
+    bp = BenchPage(browser, twin)
+    try:
+        bp.open(f"?token={TOKEN}")
+        assert "token" not in bp.page.url  # taken out of the address bar
+        bp.page.check("#fault-split-rail")  # a POST: the token goes as a bearer header
+        wait_until(lambda: twin.state()["faults"] == ["split-rail"], what="the fault set with the token")
+        bp.page.reload()  # the tab keeps the token
+        bp.page.wait_for_function("() => window.bench && window.bench.connected")
+        assert bp.errors == []
+    finally:
+        bp.close()

@@ -25,6 +25,7 @@ import gc
 import sys
 import select
 import binascii
+import time as _ht  # the unix port's: the host's monotonic clock
 
 CONFIG = {}
 
@@ -39,6 +40,7 @@ _poll.register(_kbd, select.POLLIN)  # an input wait wakes for a Ctrl-C too
 _kpoll = select.poll()
 _kpoll.register(_kbd, select.POLLIN)
 _kbuf = bytearray(16)
+IDLE_MS = 20
 idle_collect = False  # True while the REPL (not user code) waits for input: see pyexec.lend
 no_take = 0  # 1 while a scheduled callback runs (sched._kick): a KeyboardInterrupt
 # raised there would be printed and dropped (mp_call_function_1_protected)
@@ -99,6 +101,48 @@ def _drain_kbd():
         pass
 
 
+# The board's clock (esp_mphal.c mp_hal_ticks_ms/us): the host's monotonic clock
+# minus the time the host provably did not run this process. An ESP8266 runs
+# its app alone on its CPU: sleep_ms wakes on time and a GPIO register write
+# takes microseconds. Here a loaded host can leave the process unscheduled for
+# 100 ms and more (a wake-up from a sleep that comes late, a pin-bus reply from
+# a host thread that did not run); on the host's clock the app would then seem
+# to keep the wrong time, a false app failure. So such a stall (at least
+# STALL_MS) is taken out of the board's clock: the app and the sampler
+# (hil/device/sampler.py), which both read this clock, see the board's time.
+# Each stall is reported to the host (`stall MS`): the twin's state counts them.
+STALL_MS = 10
+_MASK = _ht.ticks_add(0, -1)  # ticks wrap at this build's period
+_stolen_ms = 0  # host ms this process was stalled, taken out of the clock
+
+
+def ticks_ms():
+    return (_ht.ticks_ms() - _stolen_ms) & _MASK
+
+
+def ticks_us():
+    return (_ht.ticks_us() - _stolen_ms * 1000) & _MASK
+
+
+def host_ms():
+    """The host's clock, to time a wait that must not count stalls (sleeps, bus calls)."""
+    return _ht.ticks_ms()
+
+
+def stalled(since, expected_ms):
+    """A wait that began at host_ms() `since` and should have taken `expected_ms`:
+    a lateness of at least STALL_MS is the host's, not the board's (see above)."""
+    hold(_ht.ticks_diff(_ht.ticks_ms(), since) - expected_ms)
+
+
+def hold(late_ms):
+    """Take a host stall of `late_ms` out of the board's clock (if at least STALL_MS)."""
+    global _stolen_ms
+    if late_ms >= STALL_MS:
+        _stolen_ms += late_ms
+        call(b"stall %d\n" % late_ms)
+
+
 def call(msg):
     """One pin-bus request -> its reply value (bytes).
 
@@ -117,6 +161,7 @@ def call(msg):
     global _seq, in_call
     take_ctrl_c()
     ki = None
+    t0 = _ht.ticks_ms()
     _seq = (_seq + 1) & 0xFFFF
     tag = b"%d " % _seq
     req = b"#" + tag + msg
@@ -141,6 +186,8 @@ def call(msg):
                 ki = e
     finally:
         in_call = 0
+    if msg[:1] in b"cwr" and ki is None:  # a pin operation (cfg, w, r): microseconds on a board
+        stalled(t0, 0)
     if ki is not None:
         raise ki
     return r
@@ -209,8 +256,10 @@ def _fill(timeout):
     global _len, _pos
     n = _rx.readinto(_rxb)  # None: nothing there (non-blocking pipe)
     if n is None:
-        if idle_collect:
-            gc.collect()  # the REPL's garbage, while it waits (pyexec.lend)
+        if idle_collect and (timeout < 0 or timeout > IDLE_MS) and not _poll.poll(IDLE_MS):
+            # The REPL's garbage (pyexec.lend), once the line has been quiet for a
+            # while: never between the bytes of a paste, which the FIFO must take.
+            gc.collect()
         _poll.poll(timeout)
         n = _rx.readinto(_rxb)
     if n == 0:

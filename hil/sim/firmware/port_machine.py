@@ -193,7 +193,7 @@ class Timer:
         self._period = max(1, int(ms))
         self._periodic = mode == Timer.PERIODIC
         self._cb = callback
-        self._due = _t.ticks_add(_t.ticks_ms(), self._period)
+        self._due = _t.ticks_add(hal.ticks_ms(), self._period)
         sched.timers.append(self)
         sched.arm()
 
@@ -292,12 +292,12 @@ def enable_irq(state=0):
 
 
 def time_pulse_us(pin, pulse_level, timeout_us=1000000):
-    t0 = _t.ticks_us()
+    t0 = hal.ticks_us()
     while pin.value() != pulse_level:
-        if _t.ticks_diff(_t.ticks_us(), t0) > timeout_us:
+        if _t.ticks_diff(hal.ticks_us(), t0) > timeout_us:
             return -2
-    t1 = _t.ticks_us()
+    t1 = hal.ticks_us()
     while pin.value() == pulse_level:
-        if _t.ticks_diff(_t.ticks_us(), t1) > timeout_us:
+        if _t.ticks_diff(hal.ticks_us(), t1) > timeout_us:
             return -1
-    return _t.ticks_diff(_t.ticks_us(), t1)
+    return _t.ticks_diff(hal.ticks_us(), t1)

@@ -7,6 +7,8 @@
 # buffer writes are not).
 from sys import *  # noqa: F401,F403  modules, path, argv, byteorder, exc_info, ...
 import sys as _sys
+from collections import namedtuple as _namedtuple
+
 import hal
 import pyexec
 
@@ -18,23 +20,44 @@ maxsize = 2147483647  # 32-bit port
 argv = []
 
 
-class _Impl:
-    # An attrtuple on the board; a plain object answers the same attribute reads.
-    name = "micropython"
-    version = _vt + ("",)
-    # .mpy version 6.3 with arch xtensa (9 << 10), as ESP8266 builds of 1.2x report.
-    _mpy = (9 << 10) | 0x306
-    _machine = _cfg.get("machine", "ESP module with ESP8266")
+def _impl_fields(vt):
+    """sys.implementation of the ESP8266 build of release `vt`, field by field.
 
-    def __repr__(self):
-        return "(name='micropython', version=%r, _machine=%r, _mpy=%d)" % (self.version, self._machine, self._mpy)
+    From py/modsys.c and py/persistentcode.h at each release tag:
+    - version: (major, minor, micro) before v1.22, then with a 4th item, the
+      prerelease ('' for a release);
+    - _machine: from v1.19 (MICROPY_BANNER_MACHINE);
+    - the .mpy header int, MPY_FILE_HEADER_INT: `mpy` in v1.12-v1.18
+      (version 5 | (unicode flag << 1 | arch << 2) << 8), `_mpy` from v1.19
+      (version 6 | (sub-version | arch << 2) << 8, sub-version 0 in v1.19, 1 in
+      v1.20-v1.21, 2 in v1.22, 3 from v1.23: docs/reference/mpyfiles.rst); the
+      ESP8266's arch is MP_NATIVE_ARCH_XTENSA, 9.
+    """
+    fields = [("name", "micropython"), ("version", vt + ("",) if vt >= (1, 22) else vt)]
+    if vt >= (1, 19):
+        fields.append(("_machine", _cfg.get("machine", "ESP module with ESP8266")))
+        sub = 3 if vt >= (1, 23) else 2 if vt >= (1, 22) else 1 if vt >= (1, 20) else 0
+        fields.append(("_mpy", 6 | (sub | 9 << 2) << 8))
+    elif vt >= (1, 12):
+        fields.append(("mpy", 5 | (1 << 1 | 9 << 2) << 8))
+    return fields
 
 
-implementation = _Impl()
+# An attrtuple on the board: a namedtuple without a name prints and formats the same.
+_f = _impl_fields(_vt)
+implementation = _namedtuple("", tuple(k for k, _ in _f))(*(v for _, v in _f))
+del _f
 version_info = (3, 4, 0)
 
 
-class _InBuffer:
+class FileIO:
+    # sys.std*.buffer: bytes in and out uncooked (shared/runtime/sys_stdio_mphal.c)
+    def __init__(self, fd):
+        self._fd = fd
+
+    def __repr__(self):
+        return "<io.FileIO %d>" % self._fd
+
     def read(self, n=-1):
         if n is None or n < 0:
             n = 1
@@ -47,9 +70,25 @@ class _InBuffer:
         buf[: len(data)] = data
         return len(data)
 
+    def write(self, b):
+        hal.write_raw(bytes(b))
+        return len(b)
 
-class _Stdin:
-    buffer = _InBuffer()
+    def flush(self):
+        pass
+
+    def fileno(self):
+        return self._fd
+
+
+class TextIOWrapper:
+    # sys.stdin/stdout/stderr: one type, all on UART0 (sys_stdio_mphal.c stdio_obj_type)
+    def __init__(self, fd):
+        self._fd = fd
+        self.buffer = FileIO(fd)
+
+    def __repr__(self):
+        return "<io.TextIOWrapper %d>" % self._fd
 
     def read(self, n=-1):
         if n is None or n < 0:
@@ -57,8 +96,8 @@ class _Stdin:
         return hal.read_bytes(n).decode()
 
     def readinto(self, buf, n=-1):
-        # The board's text stdin reads raw bytes too (sys_stdio_mphal.c stdio_read)
-        return _InBuffer.readinto(None, buf, n)
+        # the board's text stdin reads raw bytes too (stdio_read)
+        return self.buffer.readinto(buf, n)
 
     def readline(self):
         out = bytearray()
@@ -67,19 +106,6 @@ class _Stdin:
             out.append(c)
             if c in (10, 13):
                 return out.decode()
-
-    def fileno(self):
-        return 0
-
-
-class _OutBuffer:
-    def write(self, b):
-        hal.write_raw(bytes(b))
-        return len(b)
-
-
-class _Stdout:
-    buffer = _OutBuffer()
 
     def write(self, s):
         if isinstance(s, (bytes, bytearray, memoryview)):
@@ -91,12 +117,12 @@ class _Stdout:
         pass
 
     def fileno(self):
-        return 1
+        return self._fd
 
 
-stdin = _Stdin()
-stdout = _Stdout()
-stderr = stdout  # one UART on the board
+stdin = TextIOWrapper(0)
+stdout = TextIOWrapper(1)
+stderr = TextIOWrapper(2)  # the same UART on the board
 
 
 def print_exception(exc, file=None):

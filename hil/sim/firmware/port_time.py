@@ -4,17 +4,22 @@
 # - the sleeps run timer callbacks and pin IRQs while they wait (sched.py), as
 #   the ESP8266's mp_hal_delay_us handles pending events;
 # - time()/localtime()/gmtime()/mktime() use the ESP8266's epoch (2000-01-01)
-#   and the RTC (machine.RTC().datetime(...) sets it; it starts at the epoch).
-from time import *  # noqa: F401,F403  ticks_ms, ticks_us, ticks_diff, ...
+#   and the RTC (machine.RTC().datetime(...) sets it; it starts at the epoch);
+# - ticks_ms/ticks_us (and everything above) read the board's clock, hal.ticks_ms:
+#   the host's minus the time the host did not run the process (hal.stalled).
+from time import *  # noqa: F401,F403  ticks_add, ticks_diff, ...
 import time as _t
 import sched
 
 import hal
 
+ticks_ms = hal.ticks_ms
+ticks_us = hal.ticks_us
+
 EPOCH_2000 = 946684800  # seconds from 1970-01-01 to 2000-01-01 (the unix port uses 1970)
 
 _rtc_base = 0  # seconds since 2000 at _rtc_t0
-_rtc_t0 = _t.ticks_ms()
+_rtc_t0 = hal.ticks_ms()
 
 
 SLICE_MS = 10  # a sleep looks for an offered Ctrl-C this often (hal.take_ctrl_c)
@@ -26,11 +31,11 @@ def sleep_ms(ms):
         hal.take_ctrl_c()
         sched.service()
         return
-    deadline = _t.ticks_add(_t.ticks_ms(), ms)
+    deadline = _t.ticks_add(hal.ticks_ms(), ms)
     while True:
         hal.take_ctrl_c()
         sched.service()
-        left = _t.ticks_diff(deadline, _t.ticks_ms())
+        left = _t.ticks_diff(deadline, hal.ticks_ms())
         if left <= 0:
             return
         nxt = sched.next_due()
@@ -38,7 +43,9 @@ def sleep_ms(ms):
             left = nxt if nxt > 0 else 1
         if left > SLICE_MS and hal.intr_char() >= 0:
             left = SLICE_MS
+        since = hal.host_ms()
         _t.sleep_ms(left)
+        hal.stalled(since, left)  # a late wake-up is the host's, not the board's
 
 
 def sleep_us(us):
@@ -61,11 +68,11 @@ def sleep(s):
 
 
 def time():
-    return _rtc_base + _t.ticks_diff(_t.ticks_ms(), _rtc_t0) // 1000
+    return _rtc_base + _t.ticks_diff(hal.ticks_ms(), _rtc_t0) // 1000
 
 
 def time_ns():
-    return (_rtc_base * 1000 + _t.ticks_diff(_t.ticks_ms(), _rtc_t0)) * 1000000
+    return (_rtc_base * 1000 + _t.ticks_diff(hal.ticks_ms(), _rtc_t0)) * 1000000
 
 
 def gmtime(secs=None):
@@ -93,4 +100,4 @@ def mktime(tup):
 def _rtc_set(secs2000):
     global _rtc_base, _rtc_t0
     _rtc_base = secs2000
-    _rtc_t0 = _t.ticks_ms()
+    _rtc_t0 = hal.ticks_ms()

@@ -21,6 +21,7 @@ import _thread
 import micropython
 
 import hal
+import pyexec
 
 IRQ_POLL_MS = 2
 QUEUE_DEPTH = 4  # py/mpconfig.h MICROPY_SCHEDULER_DEPTH (the ESP8266 port keeps the default)
@@ -33,8 +34,6 @@ _busy = False
 
 def _report(e):
     # mp_call_function_1_protected prints the exception and carries on.
-    import pyexec
-
     pyexec.print_exception(e)
 
 
@@ -48,12 +47,23 @@ def service():
         return
     _busy = True
     try:
-        now = time.ticks_ms()
+        now = hal.ticks_ms()  # the board's clock
+        # A timer overdue by STALL_MS or more: the host ran neither the ticker nor the VM
+        # in time (the board's os_timer fires on time, its VM runs the callback at the next
+        # bytecode). That is a host stall: the board's clock is held (hal.hold), so the
+        # timer is on time and no callback is dropped for it.
+        late = 0
+        for t in timers:
+            if t._cb is not None:
+                late = max(late, time.ticks_diff(now, t._due))
+        if late >= hal.STALL_MS:
+            hal.hold(late)
+            now = hal.ticks_ms()
         for t in timers[:]:
             if t._cb is not None and time.ticks_diff(now, t._due) >= 0:
                 runs = 1
                 if t._periodic:
-                    # Late (this process was not running): the board's os_timer went on
+                    # Late by less than a stall (above): the board's os_timer went on
                     # firing, each firing a queued callback, up to the schedule queue's
                     # depth (MICROPY_SCHEDULER_DEPTH, 4); later ones were dropped.
                     late = time.ticks_diff(now, t._due) // t._period
@@ -149,7 +159,7 @@ def next_due():
         return IRQ_POLL_MS
     if not timers:
         return -1
-    now = time.ticks_ms()
+    now = hal.ticks_ms()  # the board's clock
     best = -1
     for t in timers:
         d = time.ticks_diff(t._due, now)

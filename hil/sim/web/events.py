@@ -71,8 +71,8 @@ def stream(out: BinaryIO, bench: LiveBench, closing: threading.Event) -> None:
                 out.flush()
                 last_sent = now
             closing.wait(MIN_GAP_S)
-    except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
-        return  # the page was closed
+    except OSError:
+        return  # the page was closed, or stalled past the endpoint's write deadline
     except SimStateError:
         return  # the twin was stopped under us
     except Exception as e:  # the twin broke: say so on the page, end the stream
