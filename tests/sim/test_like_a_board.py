@@ -303,3 +303,27 @@ def test_an_older_firmwares_sys_implementation(tmp_path: Path) -> None:
     out = _boot_banner_and(tmp_path, "v1.19.1", b"import sys; sys.implementation")
     assert b"(name='micropython', version=(1, 19, 1), _machine='ESP module with ESP8266', " \
            b"_mpy=9222)" in out, out
+
+
+def test_built_in_modules_are_the_boards(term: Term) -> None:
+    # read-only C modules on the board (tests/basics/module2.py), the ESP8266 build's names
+    out = term.line("import sys, micropython; sys.x = 1")
+    assert out.endswith(b"AttributeError: 'module' object has no attribute 'x'\r\n>>> "), out
+    out = term.line("from sys import nosuchname")
+    assert b"ImportError" in out, out
+    out = term.line("sys, sys.stdout, hasattr(micropython, 'mem_total'), hasattr(sys, 'executable')")
+    assert out.endswith(b"(<module 'sys'>, <io.TextIOWrapper 1>, False, False)\r\n>>> "), out
+    out = term.line("help(micropython)")
+    assert b"object <module 'micropython'> is of type module\r\n  __name__ -- micropython\r\n" \
+           b"  const -- <function>\r\n  opt_level -- <function>\r\n" in out, out
+
+
+def test_run_micropython_tests_needs_a_checkout(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "hil.cli", "sim", "run-micropython-tests",
+                        "--micropython-dir", str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2, r
+    assert "run-tests.py not found" in r.stderr and "MicroPython checkout" in r.stderr
