@@ -127,3 +127,11 @@ class BoardStateError(BenchError):
 
 class BoardLockedError(PortBusyError):
     """Another nightly job holds the board's lock (ci/nightly): names the holder."""
+
+
+class PlaceError(BenchError):
+    """A labgrid place cannot be used: no coordinator, no such place, no serial port."""
+
+
+class PlaceBusyError(PlaceError):
+    """Another user (or host) holds the labgrid place."""

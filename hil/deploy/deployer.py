@@ -28,7 +28,9 @@ def app_files(app_dir: Path, files: Iterable[str] | None = None) -> list[Path]:
     """The app's files: ``files`` (relative to ``app_dir``) or everything in it."""
     app_dir = Path(app_dir)
     if not app_dir.is_dir():
-        raise DeployError(f"deploy: app directory {app_dir} does not exist")
+        raise DeployError(f"deploy: app directory {app_dir} does not exist; put the app "
+                          f"(main.py and its files) there, or name its folder: pytest "
+                          f"--app-dir DIR, hil deploy --port PORT DIR")
     if files is not None:
         chosen = [app_dir / f for f in files]
         missing = [str(p) for p in chosen if not p.is_file()]

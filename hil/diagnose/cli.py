@@ -9,10 +9,12 @@ TTY). Exit codes: 0 ok, 1 a fault found or ambiguous, 3 a broken bench
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from hil import exitcodes
+from hil.errors import HilError
 
 EXIT_OK = exitcodes.OK
 EXIT_FAULT = exitcodes.APP_FAILED
@@ -47,6 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except HilError as e:
+        if args.json:  # a script reading stdout gets JSON whatever happened
+            print(json.dumps({"verdict": None, "error": str(e)}))
+        raise  # hil/cli.py: the message on stderr, the exit status (3 for the bench)
+
+
+def _run(args: argparse.Namespace) -> int:
     from hil.bench import load_profile
     from hil.diagnose import report
     from hil.repl import Repl

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"board under {paths.history_dir()})")
     p.add_argument("--lock-timeout", type=float, default=float(env("HIL_LOCK_TIMEOUT", "1800")),
                    metavar="SECONDS",
-                   help="how long to wait for another job's lock on the board (default 1800)")
+                   help="how long to wait for another job's lock on the board "
+                        "(env HIL_LOCK_TIMEOUT; default 1800)")
     p.add_argument("--lock-dir", default=None,
                    help=f"folder of the boards' lock files (env HIL_LOCK_DIR; default "
                         f"{paths.lock_dir()})")

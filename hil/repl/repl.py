@@ -33,6 +33,7 @@ from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
 from hil.errors import (
+    BoardResetError,
     BoardStateError,
     BoardTimeoutError,
     DeviceError,
@@ -63,6 +64,7 @@ KBD_HINT = ("no prompt came back: if main.py catches KeyboardInterrupt or calls 
             "limit): hard-reset the board with the reset lines, or erase main.py; if the last "
             "bytes show a crash or garbage, check the baud rate and reflash the firmware")
 REPL_BAUD = 115200  # MicroPython's REPL on the ESP8266 (ports/esp8266 UART0 default)
+RESET_LOOK = 0.5  # s to look for boot text after a protocol surprise (the ROM text takes ~40 ms)
 GARBAGE_SHARE = 0.3  # more than this share of unprintable bytes: not text at this baud
 BREAK_IN_WINDOW = 2.0  # s of Ctrl-Cs after a reset: the ROM, _boot.py, boot.py, main.py's start
 BREAK_IN_PACE = 0.004  # s per burst of Ctrl-Cs (as many as the line moves in that time)
@@ -199,6 +201,11 @@ class Repl:
         except BoardTimeoutError as e:
             if not break_in:
                 raise
+            if self.baud != REPL_BAUD:  # first suspect the line speed, never reset for it
+                raise BoardTimeoutError(
+                    e.what, e.timeout, e.tail,
+                    f"line speed: no answer at {self.baud} baud; MicroPython's REPL runs at "
+                    f"{REPL_BAUD}: pass --baud {REPL_BAUD} or leave --baud out") from None
             if not has_modem_lines(self._serial):
                 raise BoardTimeoutError(e.what, e.timeout, e.tail,
                                         NO_RESET_LINE_HINT.format(port=self.port)) from None
@@ -386,8 +393,9 @@ class Repl:
                 self._t.exec_raw_no_follow(code)
         except TransportError as e:
             self.state = State.UNKNOWN
-            raise ProtocolError(f"sending code to {self.port}: {e}; last bytes "
-                                f"{bytes(self._link.tail[-80:])!r}") from e
+            raise self._reset_or(ProtocolError(
+                f"sending code to {self.port}: {e}; last bytes "
+                f"{bytes(self._link.tail[-80:])!r}")) from e
         self.state = State.RUNNING
 
     def _exec_short(self, data: bytes) -> None:
@@ -470,7 +478,8 @@ class Repl:
             out, err = self._t.follow(timeout=None)
         except TransportError as e:
             self.state = State.UNKNOWN
-            raise ProtocolError(f"reading the result from {self.port}: {e}") from e
+            raise self._reset_or(ProtocolError(
+                f"reading the result from {self.port}: {e}")) from e
         self.state = State.RAW
         stdout, stderr = _text(out), _text(err)
         if stderr:
@@ -603,11 +612,27 @@ class Repl:
                           f"{errno.errorcode.get(e.errno or 0, e.errno)}") from e
             except TransportError as e:
                 self.state = State.UNKNOWN
-                raise ProtocolError(f"{doing} {path} on {self.port}: {e}") from e
+                raise self._reset_or(ProtocolError(f"{doing} {path} on {self.port}: {e}")) from e
             self.state = State.RAW
             return result
 
     # -- plumbing --------------------------------------------------------------------
+    def _reset_or(self, error: HilError) -> HilError:
+        """The error to raise for a protocol surprise: a BoardResetError if the board's boot
+        text follows within RESET_LOOK s (the surprise was its first byte), else ``error``."""
+        if not self._link.watch_reset:
+            return error
+        doing = self._link.deadline.what if self._link.deadline else f"talking to {self.port}"
+        try:
+            with self._link.waiting(RESET_LOOK, doing, detached=True):
+                self._link.read_until(b"\x00\xff\x00never\xff")  # only the watch ends it early
+        except BoardResetError as reset:
+            return reset
+        except (BoardTimeoutError, PortError):
+            pass
+        return error
+
+
     def _check_open(self) -> None:
         if self._closed:
             raise PortError(f"{self.port}: this Repl was closed; open a new one")

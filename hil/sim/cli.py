@@ -7,8 +7,11 @@ Prints, one per line and flushed before serving:
     control: http://127.0.0.1:PORT
     page: http://127.0.0.1:PORT/
     token: TOKEN            (only with a non-loopback --host: the control endpoint's token)
+    interpreter: MicroPython 1.29.0-preview unix port (...), PATH; newer than the flashed ...
 
-(`--json`: one JSON object with the keys `pty`, `url`, `control`, `page`, and `token` if any.)
+(`--json`: one JSON object with the keys `pty`, `url`, `control`, `page`, `interpreter`,
+and `token` if any.) `interpreter:` is what really runs the twin's firmware: programs on
+the twin see the flashed firmware's version (sys.implementation, os.uname(), the banner).
 `page:` is the bench page (hil/sim/web) on the control endpoint: open it in a browser
 (off loopback add `?token=TOKEN` to its address).
 """
@@ -68,6 +71,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     except ImportError:  # pragma: no cover - the image maker ships with the twin
         return
     register_image(images)
+    from hil.sim.mptests_cli import register_mptests
+
+    register_mptests(images)
 
 
 def _run(args: argparse.Namespace) -> int:

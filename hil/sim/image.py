@@ -32,7 +32,8 @@ MicroPython ``ports/esp8266/makeimg.py``):
   it crashes all the same).
 - The ROM prints its boot log at 74880 baud. The exact wording for erased flash
   and bad magic is UNVERIFIED (docs/protocols.md §2.1 and §7 item 2): forum captures
-  show ``csum err`` / ``ets_main.c`` halts; we print those.
+  show ``csum err`` / ``ets_main.c`` halts; we print those. esptool cannot settle
+  it: its sources never read the ROM's boot log (checked at espressif/esptool bb72741).
 """
 
 from __future__ import annotations
@@ -213,8 +214,10 @@ def inspect_firmware(flash_bytes: bytes) -> BootResult:
         img = parse_v1(data)
     except SimImageError:
         if data[0] != ESP_IMAGE_MAGIC:
-            # UNVERIFIED: the ROM rejects a first byte other than 0xE9 (0xEA =
-            # v2/rboot images are not what MicroPython ships).
+            # The ROM boots v1 images, magic 0xE9 (esptool loader.py ESP_IMAGE_MAGIC;
+            # bin_image.py also knows 0xEA, ESP8266V2FirmwareImage, which a second-stage
+            # bootloader loads, and refuses any other byte). The halt's wording is
+            # UNVERIFIED (see the module docstring).
             return BootFailure("bad-magic", ("ets_main.c ",))
         return BootFailure("bad-image", (*_load_lines_best_effort(data), "ets_main.c "))
     lines = list(load_lines(img))
@@ -274,7 +277,8 @@ def load_lines(img: V1Image) -> tuple[str, ...]:
     """The ROM's ``load ...`` log lines for a parsed image (format from forum captures).
 
     ``room`` and ``tail`` follow the ROM's 4-byte word bookkeeping; the exact
-    values are UNVERIFIED but the shape matches captures such as
+    values are UNVERIFIED (esptool's sources have no boot log to check them
+    against) but the shape matches captures such as
     ``load 0x40100000, len 28740, room 16 `` / ``tail 4`` / ``chksum 0xe7``.
     """
     out: list[str] = []

@@ -23,10 +23,12 @@ Known behaviours modelled:
   interrupt moved into stdin_ringbuf: 256 bytes, one kept free (UART0 is the
   REPL's dupterm, so ports/esp8266/uart.c uart0_rx_intr_handler fills
   esp_mphal.c's stdin_ringbuf_array[256], not the 16-byte uart_ringbuf).
-  Bytes beyond what the firmware has not read yet are dropped (FIONREAD on
-  the pipe), so a long paste into a busy board loses bytes as on the board,
-  while raw-paste flow control (two 128-byte windows in flight) never does,
-  however late the host schedules the interpreter.
+  While code runs, bytes beyond what the firmware has not read yet are dropped
+  (FIONREAD on the pipe), so a long paste into a busy board loses bytes as on
+  the board, while raw-paste flow control (two 128-byte windows in flight)
+  never does, however late the host schedules the interpreter. While the REPL
+  waits for input nothing is dropped: the board reads as fast as bytes arrive,
+  and a lag here is the host's scheduling, not the chip's.
 - Ctrl-C: while the firmware runs Python code it arms an interrupt char
   (``intr C`` on the pin bus, pyexec.c's mp_hal_set_interrupt_char); that RX
   byte then becomes a KeyboardInterrupt instead of data, as the UART ISR makes
@@ -90,7 +92,10 @@ ENTRY = FIRMWARE_DIR / "pyexec-entry.py"
 # lets a host send two windows (2 x 128) before the board reads a byte
 # (docs/protocols.md §3.3), so anything smaller loses pasted code under load.
 RX_CAPACITY = 128 + 255
-FIRMWARE_HEAP = 96 * 1024  # the firmware's own objects (about 61 kB measured with .mpy, 64-bit) + margin; the rest beyond the user's share is set aside (startup.py)
+# The firmware's own objects (about 75 kB measured, .mpy, 64-bit), the REPL's 24 kB
+# (firmware/pyexec.py lend) and a margin; what is left beyond the user's share is set
+# aside at boot (firmware/startup.py).
+FIRMWARE_HEAP = 128 * 1024
 STOP_TIMEOUT = 5.0  # s to wait for the helper threads after the process is killed
 MODES = ("raw", "friendly")  # pyexec.MODE_RAW = 0, MODE_FRIENDLY = 1
 
@@ -206,7 +211,10 @@ class MicroPythonProcess:
             if child is None or self._stopped:
                 return
             try:
-                room = RX_CAPACITY - _fionread(self._rx_r)
+                # Only code that runs can leave the FIFO unread; while the REPL waits
+                # (the interrupt char disarmed) the board reads as fast as bytes come,
+                # whereas this process may merely not have been scheduled yet.
+                room = RX_CAPACITY - _fionread(self._rx_r) if self._intr >= 0 else 1 << 30
             except OSError:
                 return
             out = bytearray()

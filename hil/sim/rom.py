@@ -12,13 +12,27 @@ Known behaviours modelled (docs/protocols.md §1; esptool 5.6 ``loader.py``,
   stale ``0x20120707`` except for READ_REG (3P forum captures); the stub's is 0,
   which is how esptool tells a running stub from the ROM at SYNC.
 - Status bytes: ROM ``[1, code]`` (0x05 invalid message, 0x07 checksum error);
-  stub ``[code, 0]`` with esptool's 0xC0..0xC9 / 0xFF codes (esptool
-  ``util.py`` table; byte order inferred, UNVERIFIED).
-- SYNC is answered 8 times: esptool reads one reply and then 7 more.
+  stub ``[code, 0]`` with esptool's 0xC0..0xC9 / 0xFF codes. Checked against
+  esptool (espressif/esptool bb72741): ``loader.py check_command`` takes the
+  two bytes after the response data, fails when the first is non-zero, and
+  ``util.py FatalError.WithResult`` reads them big-endian (``struct.unpack(">H")``)
+  into its table: ``0x1xx`` ROM codes (0x105 "format of the received message is
+  invalid", 0x107 "Checksum error") and ``0xC000``..``0xC900``/``0xFF00`` stub
+  codes, which is exactly ``[1, code]`` and ``[code, 0]``.
+- SYNC is answered 8 times: esptool reads one reply and then 7 more
+  (``loader.py sync``: ``for _ in range(7): self.command()``).
 - Unknown or unsupported commands: the ROM answers the same opcode with status
-  ``01 05`` (UNVERIFIED on silicon: docs/protocols.md §7 item 1). This is what keeps
-  esptool fast at connect, where it sends GET_SECURITY_INFO twice and
-  tolerates a failure. The stub answers ``FF 00`` ("Command not implemented").
+  ``01 05``; esptool reports that as FatalError 0x105. UNVERIFIED on silicon
+  (docs/protocols.md §7 item 1), and esptool's sources expect something else of
+  the ESP8266 ROM: ``loader.py command()`` raises UnsupportedCommandError only for a
+  ``[!=0, 0x05]`` reply under *another* opcode than the request's, and drains 8
+  such replies ("Unsupported command response is sent 8 times"), and
+  ``cmds.py detect_chip`` says "UnsupportedCommandError: ESP8266/ESP32 ROM". Both
+  are caught where esptool sends them (GET_SECURITY_INFO at connect: ``except
+  (UnsupportedCommandError, FatalError)``); the twin keeps the same opcode and one
+  reply because that path costs esptool a 0.2 s drain per command, and which
+  opcode the ROM puts there is in no source we have. The stub answers ``FF 00``
+  ("Command not implemented", esptool util.py).
 - ROM flashing erases every sector covered by ``n_blocks * block_size`` at
   FLASH_BEGIN (a simplification of the ROM's erase-size quirk that esptool
   pre-distorts; docs/protocols.md §1.8). FLASH_BEGIN(0, 0) just attaches the flash.
@@ -83,7 +97,10 @@ CHECKSUM_SEED = 0xEF
 
 # ROM error codes (second status byte; esptool util.py: 0x01xx)
 ROM_INVALID_MSG = 0x05
-ROM_RESULT_WRONG = 0x06  # used for out-of-range flash access: UNVERIFIED
+# 0x106 is esptool's "Message is ok, but the running result is wrong" (util.py); that
+# the ROM gives it for flash access out of range is UNVERIFIED (no source says which
+# ROM operation yields it).
+ROM_RESULT_WRONG = 0x06
 ROM_CHECKSUM = 0x07
 # Stub error codes (first status byte; esptool util.py: 0xC0xx..0xFFxx)
 STUB_BAD_DATA_LEN = 0xC0

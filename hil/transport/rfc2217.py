@@ -11,16 +11,55 @@ identical for every change that matters.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import warnings
 
 import serial
 import serial.rfc2217
 
+# pyserial's close() sleeps 0.3 s "in case of quick reconnects, give the server some
+# time": on every close, also the last one of a run. Here the pause is only taken by
+# a reconnect that comes that soon: a refused connection within REOPEN_GRACE of our
+# own close of the same URL is retried, as a server that serves one client at a
+# time may not be listening again yet (esp_rfc2217_server, the twin).
+REOPEN_GRACE = 1.0
+_closed_at: dict[str, float] = {}
+_closed_lock = threading.Lock()
+
 
 class Rfc2217Port(serial.rfc2217.Serial):
-    """pyserial's RFC2217 client, renegotiating only when a line setting changed."""
+    """pyserial's RFC2217 client, renegotiating only when a line setting changed.
+
+    The same holds for DTR and RTS: pyserial sends SET_CONTROL (and waits at
+    least 50 ms for its answer) on every assignment, also of the level the line
+    already has; mpremote and the harness release both lines again on close, so
+    every close of an idle port cost two waits (0.4 s). A level is sent once at
+    open (the server's state is unknown then) and afterwards only when it changes.
+    """
 
     _applied: tuple | None = None
+    _sent_lines: dict[str, bool] | None = None
+
+    def _update_rts_state(self) -> None:
+        if self._line_unchanged("rts", self._rts_state):
+            return
+        super()._update_rts_state()
+
+    def _update_dtr_state(self) -> None:
+        if self._line_unchanged("dtr", self._dtr_state):
+            return
+        super()._update_dtr_state()
+
+    def _line_unchanged(self, line: str, level: bool) -> bool:
+        """True if ``level`` was the last one sent on ``line``; records it otherwise."""
+        if self._sent_lines is None:
+            self._sent_lines = {}
+        if self._socket is not None and self._sent_lines.get(line) == bool(level):
+            return True
+        self._sent_lines[line] = bool(level)
+        return False
 
     def _line_settings(self) -> tuple:
         return (self._baudrate, self._bytesize, self._parity, self._stopbits, self._rtscts,
@@ -55,12 +94,36 @@ class Rfc2217Port(serial.rfc2217.Serial):
         return super().rfc2217_set_control(value)
 
     def open(self) -> None:
-        # pyserial 3.5 names its reader thread with setDaemon()/setName(), which
-        # Python 3.10+ deprecates: noise about pyserial, not about this run.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            super().open()
+        with _closed_lock:
+            closed = _closed_at.get(str(self.portstr), float("-inf"))
+        while True:
+            try:
+                # pyserial 3.5 names its reader thread with setDaemon()/setName(), which
+                # Python 3.10+ deprecates: noise about pyserial, not about this run.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    super().open()
+                return
+            except serial.SerialException as e:
+                refused = isinstance(e.__context__, ConnectionRefusedError)
+                if not refused or time.monotonic() - closed > REOPEN_GRACE:
+                    raise
+            time.sleep(0.05)
 
     def close(self) -> None:
+        """pyserial's close without its fixed 0.3 s pause (see REOPEN_GRACE)."""
         self._applied = None
-        super().close()
+        self._sent_lines = None
+        self.is_open = False
+        if self._socket:
+            try:
+                self._socket.shutdown(socket.SHUT_RDWR)
+                self._socket.close()
+            except OSError:
+                pass
+        if self._thread:
+            self._thread.join(7)  # pyserial's own bound: more than its socket timeout
+            self._thread = None
+            with _closed_lock:
+                _closed_at[str(self.portstr)] = time.monotonic()
+        self._socket = None

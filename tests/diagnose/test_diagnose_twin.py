@@ -189,6 +189,17 @@ def test_missing_port_is_a_bench_error(tmp_path: Path) -> None:
     assert code == 3
 
 
+def test_missing_port_with_json_still_prints_json(tmp_path: Path) -> None:
+    """`--json` is for scripts: a broken bench is a JSON verdict of null with the error."""
+    proc = subprocess.run(
+        [*HIL, "diagnose", "--port", str(tmp_path / "nope"), "--auto", "--json"],
+        check=False, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["verdict"] is None and str(tmp_path / "nope") in data["error"], data
+    assert "plug the board in" in proc.stderr  # the person reading the log still sees why
+
+
 @pytest.mark.parametrize("fault,bench", [("split-rail", None), ("broken-wire-d5", "no-probes")],
                          ids=["split-rail-reference", "broken-wire-d5-no-probes"])
 def test_guided_cli_with_prompts_on_stdin(fault: str, bench: str | None, twins,

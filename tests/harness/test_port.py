@@ -104,3 +104,22 @@ def test_pty_has_no_reset_lines(pty: str) -> None:
 def test_auto_without_adapter_names_the_adapters() -> None:
     with pytest.raises(PortNotFoundError, match="CH340 .*CP210x"):
         discover_port()
+
+
+@pytest.mark.twin
+@pytest.mark.slow
+def test_rfc2217_reopens_at_once_after_a_close(module_twin) -> None:
+    """A one-client RFC2217 server (the twin, esp_rfc2217_server) may still refuse a
+    reconnect that comes right after a close: the open waits for it instead of every
+    close pausing (hil/transport/rfc2217.py REOPEN_GRACE)."""
+    from hil.repl import Repl
+
+    for _ in range(8):
+        with Repl(module_twin.url) as repl:
+            repl.ensure_friendly_idle()
+            assert repl.eval("6 * 7") == 42
+    # and DTR/RTS stay released (no reset of the board by a close or an open)
+    boots = module_twin.state()["boot_count"]
+    with Repl(module_twin.url) as repl:
+        repl.ensure_friendly_idle()
+    assert module_twin.state()["boot_count"] == boots

@@ -30,6 +30,13 @@ def test_new_flicker_is_flagged_in_words_a_person_acts_on() -> None:
                       "before: a contact on W1 or the button is wearing")
 
 
+def test_every_read_wrong_is_a_fault_not_wear() -> None:
+    # a dead button: the suite fails and the diagnosis names it; "wearing" would mislead
+    nights = steady(3) + [night(**{"pressed_reads.D5": {"count": 50, "of": 50}})]
+    assert health.analyse(nights) == []
+    assert health.analyse([night(**{"pressed_reads.D5": {"count": 50, "of": 50}})]) == []
+
+
 def test_steady_nights_flag_nothing() -> None:
     assert health.analyse(steady(10)) == []
 

@@ -113,3 +113,21 @@ def test_a_second_reader_that_does_not_lock_the_port_is_a_port_error(twin, tmp_p
     assert "SerialException" not in out, out
     assert "PortBusyError: " in out and "another program reads the same port" in out, out
     assert f"fuser {twin.pty_device}" in out, out
+
+
+def test_a_project_without_an_app_folder_is_told_where_to_put_it(twin, tmp_path: Path) -> None:
+    """Tests in another project use the board; its rootdir has no firmware/ folder."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_mine.py").write_text(
+        "def test_one(board):\n    pass\n\ndef test_two(board):\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--basetemp",
+         str(tmp_path / "base"), f"--port={twin.url}"], cwd=project,
+        capture_output=True, text=True, timeout=300, env=env, check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode == 3, out  # nothing was tested: never a pass
+    assert f"app directory {project / 'firmware'} does not exist" in out, out
+    assert "--app-dir DIR" in out, out  # what to do
+    assert "since finding the app to upload" in out, out  # the second test: one line

@@ -6,6 +6,7 @@
 # the board sees only its own filesystem afterwards.
 import vfs
 import hal
+import port_time
 
 SEC_SIZE = 4096
 _CHUNK = 256  # erase/check in small pieces: the heap is the board's, ~36 kB
@@ -96,8 +97,6 @@ def mount_root():
 
 
 def _fs_corrupted():
-    import port_time
-
     mod = "os" if tuple(hal.CONFIG.get("version_tuple", (1, 24, 1))) >= (1, 21) else "uos"
     hal.set_intr(3)  # only HEAD enables Ctrl-C here; harmless: nothing else can run
     while 1:

@@ -1,6 +1,12 @@
 # Runs INSIDE the twin's MicroPython process: the ESP8266 port's `esp` module
 # (ports/esp8266/modesp.c), the parts that make sense without radio/RTOS.
+# Everything imported up front: an import statement at run time would go through a
+# user's builtins.__import__ (builtin_override); the board's C code never does.
+import gc
+
+import flashfs
 import hal
+import port_machine
 
 SLEEP_NONE = 0
 SLEEP_LIGHT = 1
@@ -27,8 +33,6 @@ def flash_id():
 
 
 def _f():
-    import flashfs
-
     return flashfs.flash_file()
 
 
@@ -68,20 +72,14 @@ def sleep_type(t=None):
 
 
 def deepsleep(us=0):
-    import port_machine
-
     port_machine.reset()
 
 
 def freemem():
-    import gc
-
     return gc.mem_free()
 
 
 def meminfo():
-    import gc
-
     print("free:", gc.mem_free())
 
 

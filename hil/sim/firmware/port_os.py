@@ -4,33 +4,26 @@
 # the flash file, see flashfs.py) plus what the ESP8266 port adds: uname()
 # with the board's strings, dupterm(), sync().
 from os import *  # noqa: F401,F403
+from collections import namedtuple as _namedtuple
+
 import hal
 
 _cfg = hal.CONFIG
 
 
-class _Uname(tuple):
-    # An attrtuple on the board: a tuple whose fields also read as attributes.
-    def __repr__(self):
-        return "(sysname=%r, nodename=%r, release=%r, version=%r, machine=%r)" % tuple(self)
-
-    sysname = property(lambda s: s[0])
-    nodename = property(lambda s: s[1])
-    release = property(lambda s: s[2])
-    version = property(lambda s: s[3])
-    machine = property(lambda s: s[4])
+# An attrtuple on the board (a tuple whose fields also read as attributes, printed
+# "(sysname='esp8266', ...)"): a namedtuple without a name prints and formats the same.
+_Uname = _namedtuple("", ("sysname", "nodename", "release", "version", "machine"))
 
 
 def uname():
     # ports/esp8266/modos.c: release = the NONOS SDK version string
     return _Uname(
-        (
-            "esp8266",
-            "esp8266",
-            _cfg.get("sdk", "2.2.0-dev(9422289)"),
-            "%s on %s" % (_cfg.get("version", "v1.24.1"), _cfg.get("build_date", "2024-11-29")),
-            _cfg.get("machine", "ESP module with ESP8266"),
-        )
+        "esp8266",
+        "esp8266",
+        _cfg.get("sdk", "2.2.0-dev(9422289)"),
+        "%s on %s" % (_cfg.get("version", "v1.24.1"), _cfg.get("build_date", "2024-11-29")),
+        _cfg.get("machine", "ESP module with ESP8266"),
     )
 
 

@@ -7,6 +7,8 @@
 # buffer writes are not).
 from sys import *  # noqa: F401,F403  modules, path, argv, byteorder, exc_info, ...
 import sys as _sys
+from collections import namedtuple as _namedtuple
+
 import hal
 import pyexec
 
@@ -41,25 +43,21 @@ def _impl_fields(vt):
     return fields
 
 
-class _Impl(tuple):
-    # An attrtuple on the board: a tuple whose fields also read as attributes.
-    def __repr__(self):
-        return "(" + ", ".join("%s=%r" % (k, v) for k, v in zip(self._names, self)) + ")"
-
-    def __getattr__(self, name):
-        if name in self._names:
-            return self[self._names.index(name)]
-        raise AttributeError(name)
-
-
+# An attrtuple on the board: a namedtuple without a name prints and formats the same.
 _f = _impl_fields(_vt)
-_Impl._names = tuple(k for k, _ in _f)
-implementation = _Impl(v for _, v in _f)
+implementation = _namedtuple("", tuple(k for k, _ in _f))(*(v for _, v in _f))
 del _f
 version_info = (3, 4, 0)
 
 
-class _InBuffer:
+class FileIO:
+    # sys.std*.buffer: bytes in and out uncooked (shared/runtime/sys_stdio_mphal.c)
+    def __init__(self, fd):
+        self._fd = fd
+
+    def __repr__(self):
+        return "<io.FileIO %d>" % self._fd
+
     def read(self, n=-1):
         if n is None or n < 0:
             n = 1
@@ -72,9 +70,25 @@ class _InBuffer:
         buf[: len(data)] = data
         return len(data)
 
+    def write(self, b):
+        hal.write_raw(bytes(b))
+        return len(b)
 
-class _Stdin:
-    buffer = _InBuffer()
+    def flush(self):
+        pass
+
+    def fileno(self):
+        return self._fd
+
+
+class TextIOWrapper:
+    # sys.stdin/stdout/stderr: one type, all on UART0 (sys_stdio_mphal.c stdio_obj_type)
+    def __init__(self, fd):
+        self._fd = fd
+        self.buffer = FileIO(fd)
+
+    def __repr__(self):
+        return "<io.TextIOWrapper %d>" % self._fd
 
     def read(self, n=-1):
         if n is None or n < 0:
@@ -82,8 +96,8 @@ class _Stdin:
         return hal.read_bytes(n).decode()
 
     def readinto(self, buf, n=-1):
-        # The board's text stdin reads raw bytes too (sys_stdio_mphal.c stdio_read)
-        return _InBuffer.readinto(None, buf, n)
+        # the board's text stdin reads raw bytes too (stdio_read)
+        return self.buffer.readinto(buf, n)
 
     def readline(self):
         out = bytearray()
@@ -92,19 +106,6 @@ class _Stdin:
             out.append(c)
             if c in (10, 13):
                 return out.decode()
-
-    def fileno(self):
-        return 0
-
-
-class _OutBuffer:
-    def write(self, b):
-        hal.write_raw(bytes(b))
-        return len(b)
-
-
-class _Stdout:
-    buffer = _OutBuffer()
 
     def write(self, s):
         if isinstance(s, (bytes, bytearray, memoryview)):
@@ -116,12 +117,12 @@ class _Stdout:
         pass
 
     def fileno(self):
-        return 1
+        return self._fd
 
 
-stdin = _Stdin()
-stdout = _Stdout()
-stderr = stdout  # one UART on the board
+stdin = TextIOWrapper(0)
+stdout = TextIOWrapper(1)
+stderr = TextIOWrapper(2)  # the same UART on the board
 
 
 def print_exception(exc, file=None):

@@ -121,7 +121,7 @@ def lend():
         return
     f0 = _gc.mem_free()
     n = len(fill)
-    lo = max(0, n - SCRATCH // _BLOCK)
+    lo = max(n // 2, n - SCRATCH // _BLOCK)  # the first ones fill holes among the firmware
     i = lo
     while i < n:  # the last ones made sit highest: right below the user's share
         fill[i] = None

@@ -21,6 +21,7 @@ import _thread
 import micropython
 
 import hal
+import pyexec
 
 IRQ_POLL_MS = 2
 QUEUE_DEPTH = 4  # py/mpconfig.h MICROPY_SCHEDULER_DEPTH (the ESP8266 port keeps the default)
@@ -33,8 +34,6 @@ _busy = False
 
 def _report(e):
     # mp_call_function_1_protected prints the exception and carries on.
-    import pyexec
-
     pyexec.print_exception(e)
 
 

@@ -3,6 +3,7 @@
 # modules/_boot.py, inisetup.py), then the REPL loop. Soft reset ends this
 # process: the host starts a fresh one (a fresh interpreter state, as
 # gc_sweep_all + mp_init give on the board), keeping the REPL mode.
+import gc
 import sys
 import builtins
 import binascii
@@ -11,6 +12,7 @@ import pyexec
 import readline
 import sched
 import flashfs
+import fwmodule
 import port_time
 import port_machine
 import port_micropython
@@ -33,6 +35,8 @@ def _substitute_modules():
         ("flashbdev", flashfs),
         ("gc", port_gc),
     ):
+        if name != "flashbdev":  # frozen Python on the board, not a built-in module
+            mod = fwmodule.wrap(name, mod)
         m[name] = mod
         m["u" + name] = mod
     for name in ("binascii", "hashlib", "json", "struct", "select", "collections", "io", "errno", "re",
@@ -42,12 +46,12 @@ def _substitute_modules():
         except ImportError:
             pass
     builtins.input = pyexec.input
-    m["sys"] = port_sys
-    m["usys"] = port_sys
+    builtins.help = fwmodule.help
+    m["sys"] = m["usys"] = fwmodule.wrap("sys", port_sys, fallback=sys)
 
 
 _FIRMWARE_MODULES = ()
-_BUILTINS = ()
+_BUILTINS = {}
 
 
 def _scrub(n):
@@ -62,19 +66,20 @@ def _sweep(main_globals):
     code made is freed and its finaliser runs, so an open file is closed and its data
     written to the flash, as on the board. Here: drop every reference the firmware
     holds to the user's objects, then collect; the finalisers run inside gc.collect()."""
-    import gc
-    import port_machine
-
     main_globals.clear()
     for name in list(sys.modules):
         if name not in _FIRMWARE_MODULES:
             del sys.modules[name]
+    # mp_init() starts from the builtins of the firmware: what the user added or
+    # overrode (builtins.abs = ..., even builtins.__import__) goes
     for name in dir(builtins):
-        if name not in _BUILTINS:
-            try:
+        try:
+            if name not in _BUILTINS:
                 delattr(builtins, name)
-            except (AttributeError, TypeError):
-                pass
+            elif getattr(builtins, name) is not _BUILTINS[name]:
+                setattr(builtins, name, _BUILTINS[name])
+        except (AttributeError, TypeError):
+            pass
     sched.stop()
     sched.timers.clear()
     sched.irq_pins.clear()
@@ -94,8 +99,6 @@ def _set_aside_the_users_heap():
     they leave that share as one contiguous piece at the top, as the board's heap
     is after boot, and the firmware's objects can neither count in it nor cut it up.
     """
-    import gc
-
     gc.collect()
     block = 32 if sys.maxsize > 2**32 else 16  # py/gc.c BYTES_PER_BLOCK: 4 words
     target = int(hal.CONFIG.get("heap", 38016))
@@ -128,7 +131,7 @@ def run(main_globals):
     _substitute_modules()
     global _FIRMWARE_MODULES, _BUILTINS
     _FIRMWARE_MODULES = tuple(sys.modules)
-    _BUILTINS = tuple(dir(builtins))
+    _BUILTINS = {name: getattr(builtins, name) for name in dir(builtins)}
     if cfg.get("boot") == "soft":
         hal.tx("PYB: soft reboot\r\n" if tuple(cfg["version_tuple"]) < (1, 11) else "MPY: soft reboot\r\n")
     flashfs.open_flash()
