@@ -6,7 +6,6 @@ the bench is broken. `pytest` and `hil diagnose` run as subprocesses.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from suite_runner import ROOT, clean_env, run_pytest
 
 pytestmark = pytest.mark.slow  # runs pytest in subprocesses
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 240.0  # s: a generous deadline, never a timing assertion
 HIL = [sys.executable, "-m", "hil.cli"]
 BUTTON = "test_button_reads_released_and_pressed"
@@ -26,10 +25,8 @@ GROUND = "test_ground_path"
 
 
 def pytest_suite(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
-           "--basetemp", str(tmp / "base"), *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                          env=dict(os.environ, CI="1"), check=False)
+    return run_pytest("suite", "-q", "--basetemp", str(tmp / "base"), *args,
+                      env=clean_env(ci=True, drop=()), timeout=RUN_TIMEOUT)
 
 
 def test_pytest_on_a_port_that_does_not_exist_exits_3(tmp_path: Path) -> None:
