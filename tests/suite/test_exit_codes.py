@@ -67,6 +67,14 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         twin.stop()
 
 
+def app_with_main(tmp: Path, main_py: str) -> Path:
+    """A copy of the project's app (firmware/) whose main.py is ``main_py``."""
+    app = tmp / "app"
+    shutil.copytree(ROOT / "firmware", app)
+    (app / "main.py").write_text(main_py)
+    return app
+
+
 @pytest.mark.slow
 def test_pytest_on_a_twin_with_a_dead_button_exits_1(twin, tmp_path: Path) -> None:
     twin.set_faults(set=["dead-button"])
@@ -81,9 +89,7 @@ def test_pytest_on_a_twin_with_a_dead_button_exits_1(twin, tmp_path: Path) -> No
 @pytest.mark.slow
 def test_a_main_py_that_does_not_compile_is_the_apps_failure_exit_1(twin,
                                                                      tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    shutil.copytree(ROOT / "firmware", app)
-    (app / "main.py").write_text("def oops(:\n    pass\n")
+    app = app_with_main(tmp_path, "def oops(:\n    pass\n")
     proc = pytest_suite(tmp_path, "--port=" + twin.url, "--app-dir=" + str(app), "-k", GROUND)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed" in proc.stdout and "error" not in proc.stdout.splitlines()[-1], proc.stdout
@@ -93,9 +99,7 @@ def test_a_main_py_that_does_not_compile_is_the_apps_failure_exit_1(twin,
 @pytest.mark.slow
 def test_a_main_py_that_raises_at_import_is_the_apps_failure_exit_1(twin,
                                                                     tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    shutil.copytree(ROOT / "firmware", app)
-    (app / "main.py").write_text("raise ValueError('the app is broken')\n")
+    app = app_with_main(tmp_path, "raise ValueError('the app is broken')\n")
     proc = pytest_suite(tmp_path, "--port=" + twin.url, "--app-dir=" + str(app), "-k",
                         "test_leds_blink_in_antiphase")
     assert proc.returncode == 1, proc.stdout + proc.stderr
