@@ -1,7 +1,8 @@
 """``pytest`` in a subprocess, as a user runs it: the one helper of the suite tests.
 
 The tests in this folder check what a user sees from ``pytest suite ...`` (exit
-code, output, JUnit XML), so they run it as a separate process, not in-process.
+code, output, JUnit XML), so they run it as a separate process, not in-process;
+``stop`` ends the servers some of them start.
 """
 
 from __future__ import annotations
@@ -32,3 +33,14 @@ def run_pytest(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
     return subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout,
                           env=clean_env() if env is None else env, check=False)
+
+
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """End ``proc`` if it still runs: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from suite_runner import clean_env, run_pytest
+from suite_runner import clean_env, run_pytest, stop
 
 RUN_TIMEOUT = 300.0  # s: a generous deadline, never a timing assertion
 VERSION = "1.22.2"   # not the twin's own v1.24.1: the flashed image must show
@@ -71,16 +71,6 @@ def _listening(port: int) -> bool:
     """Is the port in LISTEN state (/proc/net/tcp), without connecting to it."""
     text = Path("/proc/net/tcp").read_text()
     return any(f":{port:04X} " in line and line.split()[3] == "0A" for line in text.splitlines())
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def run_suite(tmp: Path, url: str, image: Path) -> tuple[subprocess.CompletedProcess, dict]:
