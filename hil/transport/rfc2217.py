@@ -105,7 +105,11 @@ class Rfc2217Port(serial.rfc2217.Serial):
                     super().open()
                 return
             except serial.SerialException as e:
-                refused = isinstance(e.__context__, ConnectionRefusedError)
+                # a relay (ser2net with an RFC2217 connector) accepts at once, then
+                # drops us while its own upstream port still refuses: the same case
+                refused = isinstance(e.__context__, (ConnectionRefusedError,
+                                                     ConnectionResetError)) \
+                    or "Remote does not seem to support RFC2217" in str(e)
                 if not refused or time.monotonic() - closed > REOPEN_GRACE:
                     raise
             time.sleep(0.05)
