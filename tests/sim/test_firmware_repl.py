@@ -22,7 +22,8 @@ BLINK_MAIN = (Path(__file__).resolve().parents[2] / "firmware" / "main.py").read
 
 
 class Term:
-    """A terminal on the twin's pty: write bytes, wait for bytes (every wait has a deadline)."""
+    """A terminal on the twin's pty: write bytes, wait for bytes (every wait has a deadline,
+    generous by default: a loaded host runs the twin slowly)."""
 
     def __init__(self, port: str) -> None:
         self.twin: Any = None
@@ -32,7 +33,7 @@ class Term:
     def send(self, data: bytes) -> None:
         self.ser.write(data)
 
-    def until(self, token: bytes, timeout: float = 10.0) -> bytes:
+    def until(self, token: bytes, timeout: float = 30.0) -> bytes:
         deadline = time.monotonic() + timeout
         while token not in self.buf:
             if time.monotonic() > deadline:
@@ -42,12 +43,12 @@ class Term:
         out, self.buf = self.buf[:i], self.buf[i:]
         return out
 
-    def line(self, text: str, timeout: float = 10.0) -> bytes:
+    def line(self, text: str, timeout: float = 30.0) -> bytes:
         """Type a line at the friendly prompt; returns what came back up to the next prompt."""
         self.send(text.encode() + b"\r")
         return self.until(b">>> ", timeout)
 
-    def interrupt(self, timeout: float = 10.0) -> bytes:
+    def interrupt(self, timeout: float = 30.0) -> bytes:
         """Ctrl-C until the prompt shows: a ^C that lands before the code has armed the
         interrupt char is an ordinary byte (pyexec.c), so a terminal user presses it again."""
         deadline = time.monotonic() + timeout
@@ -59,7 +60,7 @@ class Term:
                 if time.monotonic() > deadline:
                     raise
 
-    def raw_exec(self, code: str, timeout: float = 10.0) -> tuple[bytes, bytes]:
+    def raw_exec(self, code: str, timeout: float = 30.0) -> tuple[bytes, bytes]:
         self.send(code.encode() + b"\x04")
         self.until(b"OK", timeout)
         out = self.until(b"\x04", timeout)[:-1]

@@ -531,3 +531,23 @@ def test_a_main_py_without_ctrl_c_on_a_pty_says_what_to_do(
     assert result.ret == 3, out
     assert "has no reset line" in out, out
     assert "hold Ctrl-C down and press the board's RST button" in out, out
+
+
+# -- a bad link: never an app failure a clean link would not give ---------------------------
+@pytest.mark.parametrize("faults", [["garble:1e-4"], ["drop:1e-4"]], ids=["garble", "drop"])
+def test_a_bad_link_never_fails_an_app_test(tmp_path: Path, runs: Path, faults) -> None:
+    """The issue's rates: each run ends passed or as a bench error, never a failed test."""
+    from hil.repl import Repl
+
+    twin = _twin_class()(tmp_path / "bad-link-twin")
+    twin.start()
+    try:
+        with Repl(twin.pty) as repl:  # first boot formats the filesystem
+            repl.ensure_friendly_idle()
+        twin.set_link_faults(set=faults)
+        run = run_suite(runs, "--port=" + twin.url,
+                        select=f"{GROUND} or {JUMPER} or test_files_match")
+    finally:
+        twin.stop()
+    assert "failed" not in run.outcomes.values(), run.describe()
+    assert run.returncode in (0, 3), run.describe()
