@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
             result = deploy_app(repl, args.app_dir, progress=progress, board_version=version)
         if not args.no_restart:
             repl.soft_reset(run_main=True)
+        notes = list(repl.notes)  # what the harness did to get in (e.g. a break-in at boot)
+    for note in notes:
+        print(f"note: {note}")
     print(f"uploaded: {', '.join(result.uploaded) or 'nothing'}")
     print(f"unchanged: {', '.join(result.skipped) or 'nothing'}")
     if not args.no_restart:
