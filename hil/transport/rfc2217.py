@@ -104,11 +104,12 @@ class Rfc2217Port(serial.rfc2217.Serial):
                     warnings.simplefilter("ignore", DeprecationWarning)
                     super().open()
                 return
-            except serial.SerialException as e:
+            except (serial.SerialException, OSError) as e:
                 # a relay (ser2net with an RFC2217 connector) accepts at once, then
                 # drops us while its own upstream port still refuses: the same case
-                refused = isinstance(e.__context__, (ConnectionRefusedError,
-                                                     ConnectionResetError)) \
+                dropped = (ConnectionResetError, BrokenPipeError)
+                refused = isinstance(e.__context__, (ConnectionRefusedError, *dropped)) \
+                    or isinstance(e, dropped) \
                     or "Remote does not seem to support RFC2217" in str(e)
                 if not refused or time.monotonic() - closed > REOPEN_GRACE:
                     raise
