@@ -73,6 +73,10 @@ class BoardResetError(BenchError):
     """
 
 
+class LinkError(BenchError):
+    """The serial link corrupted or lost bytes of the harness's own exchange (checked)."""
+
+
 class ProtocolError(BenchError):
     """The device sent what the protocol does not allow."""
 

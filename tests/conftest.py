@@ -34,8 +34,14 @@ SLOW_FIXTURES = TWIN_FIXTURES | {"pytester"}
 
 def pytest_configure(config: pytest.Config) -> None:
     # Suite runs these tests start (subprocesses) leave their artifacts in a temporary
-    # folder, not in the checkout's ./hil-artifacts (fixtures/artifacts.py).
-    os.environ.setdefault("HIL_ARTIFACTS", tempfile.mkdtemp(prefix="hil-artifacts-"))
+    # folder, not in the checkout's ./hil-artifacts (fixtures/artifacts.py). One folder
+    # per pytest-xdist worker: workers inherit the controller's environment, and two
+    # suite runs at once in one folder would replace each other's per-test files.
+    base = os.environ.get("HIL_ARTIFACTS") or tempfile.mkdtemp(prefix="hil-artifacts-")
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker:
+        base = tempfile.mkdtemp(prefix=f"{worker}-", dir=base)
+    os.environ["HIL_ARTIFACTS"] = base
     config.addinivalue_line("markers", "twin(**kwargs): keyword arguments for the `twin` fixture's Twin")
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from hil.deploy.compile import compile_check
-from hil.errors import DeployError
+from hil.errors import DeployError, LinkError
 from hil.repl import Repl
 
 SKIP_NAMES = {"__pycache__", ".git", ".DS_Store"}
@@ -81,14 +81,33 @@ def deploy_app(repl: Repl, app_dir: Path, *, files: Iterable[str] | None = None,
             if d not in made_dirs:
                 repl.fs_mkdir(d)
                 made_dirs.add(d)
-        repl.fs_write(target, data, progress=report)
-        got = repl.fs_sha256(target)
-        if got != want:
-            raise DeployError(
-                f"deploy of {path} to {target} on {repl.port}: after writing, the board's "
-                f"sha256 is {got}, expected {want}; the filesystem may be full or damaged "
-                f"(check free space with os.statvfs('/'))")
+        _write_verified(repl, path, target, data, want, report)
         uploaded.append(target)
         before += len(data)
         report(0)
     return DeployResult(tuple(uploaded), tuple(skipped))
+
+
+def _write_verified(repl: Repl, path: Path, target: str, data: bytes, want: str,
+                    report: Callable[[int, int], None]) -> None:
+    """Write, then compare the board's SHA-256; once more if the link damaged either.
+
+    A file is never left as if written when its hash differs: the second
+    failure is a DeployError (a bench error) naming both causes.
+    """
+    got: str | None = None
+    for attempt in (1, 2):
+        try:
+            repl.fs_write(target, data, progress=report)
+            got = repl.fs_sha256(target)
+        except LinkError:
+            if attempt == 2:
+                raise
+            continue
+        if got == want:
+            return
+    raise DeployError(
+        f"deploy of {path} to {target} on {repl.port}: after writing it twice, the board's "
+        f"sha256 is {got}, expected {want}; the filesystem may be full or damaged (check free "
+        f"space with os.statvfs('/')), or the serial link corrupts bytes (check the cable and "
+        f"the USB hub)")

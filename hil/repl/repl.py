@@ -39,6 +39,7 @@ from hil.errors import (
     DeviceError,
     HilError,
     LineSpeedError,
+    LinkError,
     PortError,
     ProtocolError,
 )
@@ -359,21 +360,59 @@ class Repl:
 
     # -- running code --------------------------------------------------------------
     def exec(self, code: str, timeout: float = 10.0) -> str:
-        """Run ``code`` in the raw REPL; its stdout. A device exception -> DeviceError."""
+        """Run ``code`` in the raw REPL; its stdout. A device exception -> DeviceError.
+
+        The code travels with its length and byte sum, checked on the board
+        before it runs (``_sealed``): a byte the link garbled or dropped stops
+        it there, nothing of it ran, and it is sent once more; twice is a
+        LinkError (a bench error), never a SyntaxError blamed on the code.
+        """
         with self._guard(timeout, f"running code on {self.port}",
                          "the code may still be running; Repl.interrupt() stops it",
                          watch_reset=True):
-            self._start(code)
-            return self._follow()
+            for attempt in (1, 2):
+                self._start(_sealed(code))
+                try:
+                    return self._follow()
+                except DeviceError as e:
+                    damaged = _seal_broken(e) or _impossible_syntax_error(e, code)
+                    if not damaged:
+                        raise
+                    if attempt == 2:
+                        raise self._link_error(e, "the code the harness sent") from e
+        raise AssertionError("unreachable")
 
     def eval(self, expr: str, timeout: float = 10.0) -> object:
-        """The value of ``expr`` on the board, through its repr (literals only)."""
-        out = self.exec(f"print(repr({expr}))", timeout)
+        """The value of ``expr`` on the board, through its repr (literals only).
+
+        The repr comes back with its length and byte sum; a mismatch (the link
+        garbled the answer) reads it again once from the board, where it is kept,
+        so ``expr`` runs once; twice is a LinkError.
+        """
+        out = self.exec(f"_hil_r=repr({expr})\n{_PRINT_CHECKED}", timeout)
+        for attempt in (1, 2):
+            text = _checked_line(out)
+            if text is not None:
+                break
+            if attempt == 2:
+                raise LinkError(
+                    f"eval of {expr!r} on {self.port}: the answer came back damaged twice "
+                    f"({out.strip()[-120:]!r}); the serial link corrupts bytes: check the "
+                    f"cable, the USB hub and the baud rate, then run again")
+            out = self.exec(_PRINT_CHECKED, timeout)
         try:
-            return ast.literal_eval(out.strip())
+            return ast.literal_eval(text)
         except (ValueError, SyntaxError) as e:
             raise ProtocolError(f"eval of {expr!r} on {self.port}: the board printed "
-                                f"{out.strip()[:200]!r}, not a Python literal") from e
+                                f"{text[:200]!r}, not a Python literal") from e
+
+    def _link_error(self, e: DeviceError, what: str) -> HilError:
+        return LinkError(
+            f"{what} reached the board on {self.port} damaged twice (its length and byte "
+            f"sum did not match: {e.traceback.strip().splitlines()[-1][:120]!r}); nothing of it "
+            f"ran. The serial link corrupts or loses bytes (or the board, too busy to read, "
+            f"let its receive buffer overflow): check the cable, the USB hub and the baud "
+            f"rate, then run again")
 
     def start(self, code: str) -> None:
         """Launch ``code`` in the raw REPL and return at once; wait() or interrupt() it."""
@@ -602,9 +641,17 @@ class Repl:
                 result = fn(*args, **kwargs)
             except HilError:  # ours (a timeout is also an OSError), never the device's
                 raise
-            except TransportExecError as e:  # not an OSError: a real device exception
+            except TransportExecError as e:  # not an OSError
                 self.state = State.RAW
-                raise _device_error(e.error_output, self.port, "") from e
+                if "MemoryError" in e.error_output:  # the board's own state, not the link
+                    raise _device_error(e.error_output, self.port, "") from e
+                # mpremote's own file code raised: as sent it does not, so the link
+                # changed it on the way (a garbled byte makes a SyntaxError or NameError)
+                raise LinkError(
+                    f"{doing} {path} on {self.port}: mpremote's file code raised "
+                    f"{e.error_output.strip().splitlines()[-1][:120]!r} on the board; as sent "
+                    f"it cannot, so the serial link damaged it: check the cable, the USB hub "
+                    f"and the baud rate, then run again") from e
             except OSError as e:  # mpremote's mapping of the device's OSError
                 self.state = State.RAW
                 cls = DeviceFileNotFoundError if e.errno == errno.ENOENT else DeviceOSError
@@ -613,6 +660,12 @@ class Repl:
             except TransportError as e:
                 self.state = State.UNKNOWN
                 raise self._reset_or(ProtocolError(f"{doing} {path} on {self.port}: {e}")) from e
+            except (UnicodeError, ValueError, SyntaxError) as e:  # mpremote parsing damaged output
+                self.state = State.UNKNOWN
+                raise LinkError(
+                    f"{doing} {path} on {self.port}: the board's answer arrived damaged ({e}); "
+                    f"the serial link corrupts bytes: check the cable, the USB hub and the baud "
+                    f"rate, then run again") from e
             self.state = State.RAW
             return result
 
@@ -670,6 +723,68 @@ class _Guard:
         if issubclass(exc_type, BoardTimeoutError) and self.repl.state in running:
             return
         self.repl.state = State.UNKNOWN
+
+
+SEAL_BROKEN = "hil: link check failed"
+# Prints _hil_r, then its length and byte sum on a line of their own.
+_PRINT_CHECKED = "print(_hil_r)\nprint('#hil', len(_hil_r), sum(_hil_r.encode()))"
+
+
+_GENUINE_IN_WRAPPER = ("MemoryError", "KeyboardInterrupt")
+
+
+def _sealed(code: str) -> str:
+    """``code`` as a bytes literal that runs only if its length and byte sum arrived intact.
+
+    A flipped bit changes one byte's value, a lost byte the length, so either
+    changes the pair (two faults that cancel out in one short exchange are
+    negligible at the rates a link shows). The wrapper runs ``exec`` in the
+    REPL's globals, so definitions persist as if the code had been pasted.
+    """
+    data = code.encode()
+    return (f"_hil_s={data!r}\n"
+            f"if len(_hil_s)!={len(data)} or sum(_hil_s)!={sum(data)}:"
+            f"raise OSError('{SEAL_BROKEN}')\n"
+            f"exec(_hil_s)\n")
+
+
+def _seal_broken(e: DeviceError) -> bool:
+    """The error came from the wrapper (a damaged seal), not from the code inside it."""
+    tb = e.traceback or str(e)
+    if SEAL_BROKEN in tb:
+        return True
+    if '"<string>"' in tb:
+        return False  # raised by the code itself, which arrived intact
+    # the wrapper failed before exec() ran the code: as sent it cannot (a SyntaxError,
+    # a NameError, or a name the link garbled too), unless the board ran out of memory
+    return e.exc_name not in _GENUINE_IN_WRAPPER
+
+
+def _impossible_syntax_error(e: DeviceError, code: str) -> bool:
+    """A SyntaxError for code that compiles here: the board got other bytes than were sent."""
+    if "SyntaxError" not in (e.traceback or str(e)):
+        return False
+    try:
+        compile(code, "<hil>", "exec")
+    except (SyntaxError, ValueError):
+        return False  # MicroPython-only syntax, or really broken: the board's word stands
+    return True
+
+
+def _checked_line(out: str) -> str | None:
+    """The line before ``#hil LEN SUM`` if the pair matches it, else None."""
+    lines = [ln for ln in out.replace("\r", "").split("\n") if ln != ""]
+    if len(lines) < 2 or not lines[-1].startswith("#hil "):
+        return None
+    try:
+        _tag, length, total = lines[-1].split()
+        length_n, total_n = int(length), int(total)
+    except ValueError:
+        return None
+    text = lines[-2]
+    if len(text) != length_n or sum(text.encode()) != total_n:
+        return None
+    return text
 
 
 def _garbled(data: bytes) -> bool:

@@ -120,6 +120,7 @@ class Esp8266:
         self._boot_count = 0
         # Host stalls the firmware took out of the board's clock (hil/sim/firmware/hal.py).
         self._stalls = {"count": 0, "total_ms": 0, "worst_ms": 0}
+        self._stall_log: list[dict[str, float]] = []  # the last ones: start (host s), ms
         self._stalls_lock = threading.Lock()  # not _lock: stopping an interpreter holds that
 
     # -- what the outside sees ----------------------------------------------------------
@@ -157,9 +158,9 @@ class Esp8266:
                 "stalls": self.stalls(),
             }
 
-    def stalls(self) -> dict[str, int]:
+    def stalls(self) -> dict[str, object]:
         with self._stalls_lock:
-            return dict(self._stalls)
+            return {**self._stalls, "recent": list(self._stall_log)}
 
     def _stalled(self, ms: int) -> None:
         with self._stalls_lock:
@@ -167,6 +168,9 @@ class Esp8266:
             st["count"] += 1
             st["total_ms"] += ms
             st["worst_ms"] = max(st["worst_ms"], ms)
+            # when it began on the host's clock (time.monotonic(), as led_history's "t")
+            self._stall_log.append({"t": time.monotonic() - ms / 1000, "ms": ms})
+            del self._stall_log[:-100]
         # Short ones come often on a loaded host; a long one is worth a warning.
         log.log(logging.WARNING if ms >= 50 else logging.INFO,
                 "the host did not run the twin's interpreter for %d ms (host load): "

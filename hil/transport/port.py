@@ -7,7 +7,8 @@ Known behaviours (pyserial 3.5, Linux):
   stayed taken for ``BUSY_GRACE`` seconds: a lock is shared with every process
   forked while it is held (flock(2)), so a program that forks a child just as
   it closes the port (a twin starting its interpreter, a tool spawning a
-  helper) holds it a few milliseconds longer than it looks.
+  helper) holds it until the child's exec: milliseconds, but on a loaded host
+  the child may wait a second and more for a CPU first.
 - A missing device fails with ENOENT, a device the user may not open with
   EACCES (on Linux: not in the ``dialout`` group).
 - ``rfc2217://`` and ``socket://`` raise a bare SerialException on a refused
@@ -35,7 +36,7 @@ from hil.errors import (
 from hil.transport.rfc2217 import Rfc2217Port
 
 URL_SCHEMES = ("rfc2217://", "socket://", "loop://")
-BUSY_GRACE = 1.0  # s a taken lock may take to go away before the port counts as busy
+BUSY_GRACE = 3.0  # s a taken lock may take to go away before the port counts as busy
 DIALOUT_HINT = "run `sudo usermod -aG dialout $USER`, then log out and in again"
 
 

@@ -11,22 +11,10 @@ identical for every change that matters.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import warnings
 
 import serial
 import serial.rfc2217
-
-# pyserial's close() sleeps 0.3 s "in case of quick reconnects, give the server some
-# time": on every close, also the last one of a run. Here the pause is only taken by
-# a reconnect that comes that soon: a refused connection within REOPEN_GRACE of our
-# own close of the same URL is retried, as a server that serves one client at a
-# time may not be listening again yet (esp_rfc2217_server, the twin).
-REOPEN_GRACE = 1.0
-_closed_at: dict[str, float] = {}
-_closed_lock = threading.Lock()
 
 
 class Rfc2217Port(serial.rfc2217.Serial):
@@ -35,7 +23,7 @@ class Rfc2217Port(serial.rfc2217.Serial):
     The same holds for DTR and RTS: pyserial sends SET_CONTROL (and waits at
     least 50 ms for its answer) on every assignment, also of the level the line
     already has; mpremote and the harness release both lines again on close, so
-    every close of an idle port cost two waits (0.4 s). A level is sent once at
+    every close of an idle port cost two more waits. A level is sent once at
     open (the server's state is unknown then) and afterwards only when it changes.
     """
 
@@ -94,41 +82,16 @@ class Rfc2217Port(serial.rfc2217.Serial):
         return super().rfc2217_set_control(value)
 
     def open(self) -> None:
-        with _closed_lock:
-            closed = _closed_at.get(str(self.portstr), float("-inf"))
-        while True:
-            try:
-                # pyserial 3.5 names its reader thread with setDaemon()/setName(), which
-                # Python 3.10+ deprecates: noise about pyserial, not about this run.
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    super().open()
-                return
-            except (serial.SerialException, OSError) as e:
-                # a relay (ser2net with an RFC2217 connector) accepts at once, then
-                # drops us while its own upstream port still refuses: the same case
-                dropped = (ConnectionResetError, BrokenPipeError)
-                refused = isinstance(e.__context__, (ConnectionRefusedError, *dropped)) \
-                    or isinstance(e, dropped) \
-                    or "Remote does not seem to support RFC2217" in str(e)
-                if not refused or time.monotonic() - closed > REOPEN_GRACE:
-                    raise
-            time.sleep(0.05)
+        # pyserial 3.5 names its reader thread with setDaemon()/setName(), which
+        # Python 3.10+ deprecates: noise about pyserial, not about this run.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            super().open()
 
     def close(self) -> None:
-        """pyserial's close without its fixed 0.3 s pause (see REOPEN_GRACE)."""
+        # pyserial's close keeps its 0.3 s pause "in case of quick reconnects": a
+        # server in front of a pty (ser2net) closes it when we leave, which is a reset
+        # for a board without lines, and the pause lets that boot pass before we return.
         self._applied = None
         self._sent_lines = None
-        self.is_open = False
-        if self._socket:
-            try:
-                self._socket.shutdown(socket.SHUT_RDWR)
-                self._socket.close()
-            except OSError:
-                pass
-        if self._thread:
-            self._thread.join(7)  # pyserial's own bound: more than its socket timeout
-            self._thread = None
-            with _closed_lock:
-                _closed_at[str(self.portstr)] = time.monotonic()
-        self._socket = None
+        super().close()

@@ -109,9 +109,9 @@ def test_auto_without_adapter_names_the_adapters() -> None:
 @pytest.mark.twin
 @pytest.mark.slow
 def test_rfc2217_reopens_at_once_after_a_close(module_twin) -> None:
-    """A one-client RFC2217 server (the twin, esp_rfc2217_server) may still refuse a
-    reconnect that comes right after a close: the open waits for it instead of every
-    close pausing (hil/transport/rfc2217.py REOPEN_GRACE)."""
+    """Open, use, close, again: a one-client RFC2217 server (the twin,
+    esp_rfc2217_server) takes the next client at once, and DTR/RTS, sent only when
+    they change (hil/transport/rfc2217.py), never reset the board on the way."""
     from hil.repl import Repl
 
     for _ in range(8):

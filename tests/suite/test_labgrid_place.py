@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite_runner import stop
 
 pytest.importorskip("labgrid", reason="labgrid is not installed (pip install 'hil[labgrid]')")
 
@@ -65,16 +66,6 @@ class Farm:
 def _start(cmd: list, log: Path, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=log.open("w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _until(what: str, check, timeout: float = 60.0):
@@ -120,7 +111,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
         yield f
     finally:
         for p in reversed(procs):
-            _stop(p)
+            stop(p, grace=15)
         twin.stop()
 
 

@@ -28,12 +28,11 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from suite_runner import clean_env, run_pytest, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 300.0  # s: a generous deadline, never a timing assertion
 VERSION = "1.22.2"   # not the twin's own v1.24.1: the flashed image must show
 
@@ -44,18 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def twin(tmp_path: Path) -> Iterator[object]:
-    from hil.sim.twin import Twin
-
-    t = Twin(tmp_path / "twin")
-    t.start()
-    try:
-        yield t
-    finally:
-        t.stop()
 
 
 @pytest.fixture
@@ -89,25 +76,12 @@ def _listening(port: int) -> bool:
     return any(f":{port:04X} " in line and line.split()[3] == "0A" for line in text.splitlines())
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def run_suite(tmp: Path, url: str, image: Path) -> tuple[subprocess.CompletedProcess, dict]:
     xml = tmp / "junit.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_")}
-    env["CI"] = "1"
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
-         f"--port={url}", f"--firmware={image}", "--flash=always", f"--junitxml={xml}",
-         f"--hil-artifacts={tmp / 'artifacts'}", "--basetemp", str(tmp / "base")],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT, check=False)
+    proc = run_pytest("suite", "-q", f"--port={url}", f"--firmware={image}", "--flash=always",
+                      f"--junitxml={xml}", f"--hil-artifacts={tmp / 'artifacts'}",
+                      "--basetemp", str(tmp / "base"), env=clean_env(ci=True),
+                      timeout=RUN_TIMEOUT)
     props = {}
     if xml.exists():
         props = {p.get("name"): p.get("value") for p in ET.parse(xml).getroot().iter("property")}

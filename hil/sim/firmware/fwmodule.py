@@ -25,11 +25,12 @@ HIDE = {
     "sys": ("executable", "atexit", "exc_info", "ps1", "ps2", "tracebacklimit", "getsizeof",
             "intern", "settrace", "FileIO", "TextIOWrapper"),
 }
-# Attributes read from and written to another object (MICROPY_PY_SYS_ATTR_DELEGATION:
-# `sys.path` is the interpreter's own list, and may be replaced).
+# Attributes that may be replaced, also on the object behind (MICROPY_PY_SYS_ATTR_DELEGATION:
+# `sys.path` is the interpreter's own list, and `sys.path = [...]` replaces it). No
+# __getattr__: `from sys import nosuchname` must raise ImportError, as from a module.
 DELEGATE = {"sys": ("path",)}
 
-_fallback = {}  # id(module) -> the object DELEGATE names are read from / written to
+_fallback = {}  # id(module) -> the object DELEGATE names are also written to
 _order = {}  # id(module) -> names in the board's order
 
 
@@ -41,20 +42,19 @@ class module:
         _order[id(self)] = tuple(k for k, _ in entries)
         if fallback is not None:
             _fallback[id(self)] = fallback
-
-    def __getattr__(self, name):
-        if name in DELEGATE.get(self.__name__, ()):
-            return getattr(_fallback[id(self)], name)
-        raise AttributeError(name)
+            for k in DELEGATE.get(name, ()):
+                object.__setattr__(self, k, getattr(fallback, k))
 
     def __setattr__(self, name, value):
         if name in DELEGATE.get(self.__name__, ()):
             setattr(_fallback[id(self)], name, value)
+            object.__setattr__(self, name, value)
             return
-        raise AttributeError(name)
+        # py/runtime.c mp_store_attr's message
+        raise AttributeError("'module' object has no attribute '%s'" % name)
 
     def __delattr__(self, name):
-        raise AttributeError(name)
+        raise AttributeError("'module' object has no attribute '%s'" % name)
 
     def __repr__(self):
         return "<module '%s'>" % self.__name__
