@@ -15,6 +15,7 @@ from pathlib import Path
 from hil.deploy.deployer import app_files, deploy_app
 from hil.progress import progress_bar
 from hil.repl import Repl
+from hil.transport.cli import add_port_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the board's (sha256), verify each, then soft-reset so main.py runs. Exit status: 0 "
         "done, 1 a file does not compile (nothing sent), 3 the bench is broken.",
     )
-    p.add_argument("--port", required=True, metavar="PORT",
-                   help="device path, rfc2217://HOST:PORT, socket://HOST:PORT, auto or id:SERIAL")
+    add_port_argument(p)
     p.add_argument("app_dir", type=Path, nargs="?", default=Path("firmware"), metavar="APP_DIR",
                    help="directory holding main.py (default: ./firmware)")
     p.add_argument("--baud", type=int, default=115200, help="REPL baud (default 115200)")
@@ -48,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
             result = deploy_app(repl, args.app_dir, progress=progress, board_version=version)
         if not args.no_restart:
             repl.soft_reset(run_main=True)
+        notes = list(repl.notes)  # what the harness did to get in (e.g. a break-in at boot)
+    for note in notes:
+        print(f"note: {note}")
     print(f"uploaded: {', '.join(result.uploaded) or 'nothing'}")
     print(f"unchanged: {', '.join(result.skipped) or 'nothing'}")
     if not args.no_restart:

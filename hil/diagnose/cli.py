@@ -77,6 +77,8 @@ def _run(args: argparse.Namespace) -> int:
 
             outcome = run_unattended(repl, profile, window=args.window,
                                      period_ms=args.period_ms)
+        for note in repl.notes:  # what the harness did to get in; stdout stays the verdict's
+            print(f"note: {note}", file=sys.stderr)
     verdict = outcome.verdict
     picture = None
     if args.picture.lower() != "none":

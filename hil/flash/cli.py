@@ -14,6 +14,7 @@ from pathlib import Path
 from hil.flash.flasher import DEFAULT_FLASH_BAUD, MODES, SAFE_FLASH_BAUD, flash_firmware
 from hil.flash.image_check import check_image
 from hil.progress import progress_bar
+from hil.transport.cli import add_port_argument
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "always writes, never only checks. The board restarts into the image. Exit status: "
         "0 done, 3 the bench is broken (port, chip, image refused, flashing failed).",
     )
-    p.add_argument("--port", required=True, metavar="PORT",
-                   help="device path, rfc2217://HOST:PORT, socket://HOST:PORT, auto or id:SERIAL")
+    add_port_argument(p)
     p.add_argument("image", type=Path, metavar="IMAGE", help="the MicroPython image (.bin)")
     p.add_argument("--flash", choices=MODES, default="auto",
                    help="auto (default): write only if it differs; always; never")

@@ -130,6 +130,23 @@ def _high(fd: int) -> int:
     return new
 
 
+_WARNED: set[tuple[str, str]] = set()
+
+
+def _warn_if_newer(executable: str, firmware_version: str) -> None:
+    """Once per interpreter and firmware version: say when the interpreter is newer than the
+    firmware it presents (programs see the firmware's version; newer features still work)."""
+    key = (executable, firmware_version)
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    from hil.sim.micropython_bin import describe_interpreter
+
+    line = describe_interpreter(executable, firmware_version)
+    if "newer than the flashed" in line:
+        log.warning("the twin's interpreter is %s", line)
+
+
 def _reset_cause(rst_cause: int) -> int:
     # ROM rst cause (1 power-on, 2 EN pin / restart, 4 watchdog) -> machine.reset_cause()
     # (ports/esp8266/modmachine.c: PWRON_RESET 0, WDT_RESET 1, HARD_RESET 6)
@@ -199,6 +216,7 @@ class MicroPythonProcess:
         if self._started:
             raise RuntimeError("MicroPythonProcess.start() called twice")
         self._started = True
+        _warn_if_newer(self.executable, self.firmware.version)
         r, w = os.pipe()
         self._rx_r, self._rx_w = _high(r), _high(w)
         os.set_blocking(self._rx_r, False)  # the firmware polls; shared file description

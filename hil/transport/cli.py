@@ -8,6 +8,14 @@ import json
 from hil.transport.discovery import ADAPTERS, list_ports
 
 
+def add_port_argument(parser: argparse.ArgumentParser) -> None:
+    """The required --port of a command that talks to one board (hil flash, hil deploy):
+    the forms open_port (hil/transport/port.py) accepts."""
+    parser.add_argument("--port", required=True, metavar="PORT",
+                        help="device path, rfc2217://HOST:PORT, socket://HOST:PORT, auto or "
+                             "id:SERIAL")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     known = ", ".join(f"{chip} {vid:04X}:{pid:04X}" for (vid, pid), chip in ADAPTERS.items())
     p = sub.add_parser(

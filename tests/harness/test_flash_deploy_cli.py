@@ -89,3 +89,21 @@ def test_hil_deploy_sends_nothing_when_a_file_does_not_compile(twin, tmp_path: P
         repl.ensure_friendly_idle()
         assert repl.fs_sha256("/main.py") == before
     assert hil("deploy", "--port", twin.url, str(tmp_path / "none")).returncode == 2
+
+
+def test_hil_deploy_breaks_in_at_boot_past_a_main_py_without_ctrl_c_and_says_so(
+        twin, tmp_path: Path) -> None:
+    """Over RFC2217 (reset lines): the board is reset and broken into before main.py."""
+    lock = (b"import micropython\nmicropython.kbd_intr(-1)\nimport time\n"
+            b"while True:\n    time.sleep(0.01)\n")
+    with Repl(twin.url) as repl:
+        repl.ensure_friendly_idle()
+        repl.fs_write("/main.py", lock)
+        repl.hard_reset()  # main.py runs: Ctrl-C no longer gets in
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text("print('fixed')\n")
+    result = hil("deploy", "--port", twin.url, "--no-restart", str(app))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sent Ctrl-C during boot" in result.stdout, result.stdout
+    assert "uploaded: /main.py" in result.stdout

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-
 import pytest
+from twin_http import control
 
 from hil.sim.breadboard import Breadboard
 from hil.sim.errors import SimUsageError
@@ -48,13 +45,7 @@ def test_bad_values_are_usage_errors(spec: str) -> None:
 
 def test_rate_through_post_faults(twin) -> None:
     def post(body: dict) -> tuple[int, dict]:
-        req = urllib.request.Request(twin.control_url + "/faults", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return control(twin, "POST", "/faults", body)
 
     assert post({"set": ["intermittent:0.02"]}) == (200, {"faults": ["intermittent:0.02"]})
     assert twin.state()["faults"] == ["intermittent:0.02"]

@@ -73,6 +73,22 @@ def wait_gone(pid: int) -> float:
     return time.monotonic() - t0
 
 
+
+def sigkill_and_wait_gone(proc: subprocess.Popen[str], mp: int) -> None:
+    """SIGKILL the process that runs the twin (no cleanup code runs); its interpreter
+    `mp` must go with it."""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    wait_gone(mp)
+
+
+def reap(proc: subprocess.Popen[str]) -> None:
+    """Kill `proc` if it still runs: no process outlives the test, whatever it found."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
 def start_hil_sim(state: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
         [str(BIN / "hil"), "sim", "--state", str(state), "--json", *extra],
@@ -114,13 +130,9 @@ def test_sigkill_of_hil_sim_takes_the_interpreter_along(tmp_path: Path) -> None:
     try:
         mp = interpreter_of(proc.pid)
         run_forever(info["pty"], PIN_LOOP)  # the issue's case: the board toggling a pin
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        wait_gone(mp)
+        sigkill_and_wait_gone(proc, mp)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        reap(proc)
     # the dead twin's lock is taken over by the next one
     from hil.sim.twin import Twin
 
@@ -154,13 +166,9 @@ def test_sigkill_of_a_python_process_with_a_twin_after_a_soft_reset(tmp_path: Pa
         assert not alive(first)
         mp = interpreter_of(proc.pid)
         run_forever(pty, b"while True: pass")  # busy, never touching a pipe
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        wait_gone(mp)
+        sigkill_and_wait_gone(proc, mp)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        reap(proc)
 
 
 def test_a_second_twin_on_one_state_folder_is_refused_naming_the_holder(tmp_path: Path) -> None:

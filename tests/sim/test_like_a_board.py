@@ -7,13 +7,10 @@ as a terminal program would. Board facts cited where they are used.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_firmware_repl import Term
-
-from hil.sim.twin import Twin
+from terminal import Term
 
 pytestmark = pytest.mark.slow  # starts MicroPython processes
 
@@ -26,20 +23,6 @@ n += 1
 open('count', 'w').write(str(n))  # never closed: the soft reset's sweep closes it
 print('boot', n)
 """
-
-
-@pytest.fixture
-def term(tmp_path: Path) -> Iterator[Term]:
-    twin = Twin(tmp_path / "state", link=tmp_path / "tty")
-    twin.start()
-    t = Term(str(tmp_path / "tty"))
-    t.twin = twin
-    try:
-        t.until(b">>> ")
-        yield t
-    finally:
-        t.ser.close()
-        twin.stop()
 
 
 def _raw_paste(term: Term, code: str) -> None:

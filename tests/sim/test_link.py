@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import serial
+from twin_http import control
 
 from hil.sim.errors import SimUsageError
 from hil.sim.link import KINDS, LinkFaults, UnknownLinkFaultError, parse_spec
@@ -66,17 +67,6 @@ def wait_for(pred: Any, timeout: float = 20.0, step: float = 0.05) -> bool:
 
 def wait_booted(twin: Any, timeout: float = 20.0) -> None:
     assert wait_for(lambda: twin.state()["boot"] == "micropython", timeout), twin.state()["boot"]
-
-
-def control(twin: Any, method: str, path: str, body: object | None = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(twin.control_url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
 
 
 # -- the spec language ------------------------------------------------------------------

@@ -8,26 +8,21 @@ Each case runs ``pytest suite`` in a subprocess, as a user does.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from suite_runner import run_pytest
 
 pytestmark = pytest.mark.slow  # runs pytest in subprocesses
 
-ROOT = Path(__file__).resolve().parents[2]
 NOPE = "/dev/ttyHIL-NOPE"
 
 
 def run_suite(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_")}
-    return subprocess.run([sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider",
-                           "--basetemp", str(tmp / "base"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300, env=env, check=False)
+    return run_pytest("suite", "--basetemp", str(tmp / "base"), *args)
 
 
 def test_a_missing_port_says_it_once_in_under_60_lines(tmp_path: Path) -> None:
@@ -77,18 +72,6 @@ def test_a_missing_file_is_a_usage_error_before_anything_starts(tmp_path: Path,
     assert "collected" not in result.stdout  # nothing started: no twin, no test
 
 
-@pytest.fixture
-def twin(tmp_path: Path) -> Iterator[object]:
-    from hil.sim.twin import Twin
-
-    t = Twin(tmp_path / "twin")
-    t.start()
-    try:
-        yield t
-    finally:
-        t.stop()
-
-
 READER = """
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)  # no lock, as screen or minicom
@@ -121,11 +104,7 @@ def test_a_project_without_an_app_folder_is_told_where_to_put_it(twin, tmp_path:
     project.mkdir()
     (project / "test_mine.py").write_text(
         "def test_one(board):\n    pass\n\ndef test_two(board):\n    pass\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--basetemp",
-         str(tmp_path / "base"), f"--port={twin.url}"], cwd=project,
-        capture_output=True, text=True, timeout=300, env=env, check=False)
+    result = run_pytest("--basetemp", str(tmp_path / "base"), f"--port={twin.url}", cwd=project)
     out = result.stdout + result.stderr
     assert result.returncode == 3, out  # nothing was tested: never a pass
     assert f"app directory {project / 'firmware'} does not exist" in out, out

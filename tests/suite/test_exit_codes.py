@@ -6,7 +6,6 @@ the bench is broken. `pytest` and `hil diagnose` run as subprocesses.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from suite_runner import ROOT, clean_env, run_pytest
 
 pytestmark = pytest.mark.slow  # runs pytest in subprocesses
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 240.0  # s: a generous deadline, never a timing assertion
 HIL = [sys.executable, "-m", "hil.cli"]
 BUTTON = "test_button_reads_released_and_pressed"
@@ -26,10 +25,8 @@ GROUND = "test_ground_path"
 
 
 def pytest_suite(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
-           "--basetemp", str(tmp / "base"), *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-                          env=dict(os.environ, CI="1"), check=False)
+    return run_pytest("suite", "-q", "--basetemp", str(tmp / "base"), *args,
+                      env=clean_env(ci=True, drop=()), timeout=RUN_TIMEOUT)
 
 
 def test_pytest_on_a_port_that_does_not_exist_exits_3(tmp_path: Path) -> None:
@@ -70,6 +67,14 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         twin.stop()
 
 
+def app_with_main(tmp: Path, main_py: str) -> Path:
+    """A copy of the project's app (firmware/) whose main.py is ``main_py``."""
+    app = tmp / "app"
+    shutil.copytree(ROOT / "firmware", app)
+    (app / "main.py").write_text(main_py)
+    return app
+
+
 @pytest.mark.slow
 def test_pytest_on_a_twin_with_a_dead_button_exits_1(twin, tmp_path: Path) -> None:
     twin.set_faults(set=["dead-button"])
@@ -84,9 +89,7 @@ def test_pytest_on_a_twin_with_a_dead_button_exits_1(twin, tmp_path: Path) -> No
 @pytest.mark.slow
 def test_a_main_py_that_does_not_compile_is_the_apps_failure_exit_1(twin,
                                                                      tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    shutil.copytree(ROOT / "firmware", app)
-    (app / "main.py").write_text("def oops(:\n    pass\n")
+    app = app_with_main(tmp_path, "def oops(:\n    pass\n")
     proc = pytest_suite(tmp_path, "--port=" + twin.url, "--app-dir=" + str(app), "-k", GROUND)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "1 failed" in proc.stdout and "error" not in proc.stdout.splitlines()[-1], proc.stdout
@@ -96,9 +99,7 @@ def test_a_main_py_that_does_not_compile_is_the_apps_failure_exit_1(twin,
 @pytest.mark.slow
 def test_a_main_py_that_raises_at_import_is_the_apps_failure_exit_1(twin,
                                                                     tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    shutil.copytree(ROOT / "firmware", app)
-    (app / "main.py").write_text("raise ValueError('the app is broken')\n")
+    app = app_with_main(tmp_path, "raise ValueError('the app is broken')\n")
     proc = pytest_suite(tmp_path, "--port=" + twin.url, "--app-dir=" + str(app), "-k",
                         "test_leds_blink_in_antiphase")
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from suite_runner import ROOT, clean_env, run_pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 240.0  # s per suite run: a generous deadline, never a timing assertion
 
 pytestmark = pytest.mark.slow
@@ -51,13 +51,11 @@ class SuiteRun:
 def run_suite(tmp: Path, *args: str, select: str | None = None) -> SuiteRun:
     """``pytest suite <args>`` in a subprocess; outcomes from its JUnit XML."""
     xml = tmp / f"junit-{len(list(tmp.glob('junit-*.xml')))}.xml"
-    cmd = [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
-           f"--junitxml={xml}", "--basetemp", str(tmp / f"base-{xml.stem}"), *args]
-    if select:
-        cmd += ["-k", select]
-    env = dict(os.environ, CI="1")  # never prompt: a test needing a person skips
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env,
-                          timeout=RUN_TIMEOUT)
+    args = (*args, "-k", select) if select else args
+    # never prompt (CI=1): a test needing a person skips
+    proc = run_pytest("suite", "-q", f"--junitxml={xml}", "--basetemp",
+                      str(tmp / f"base-{xml.stem}"), *args, env=clean_env(ci=True, drop=()),
+                      timeout=RUN_TIMEOUT)
     outcomes: dict[str, str] = {}
     messages: dict[str, str] = {}
     properties: dict[str, str] = {}

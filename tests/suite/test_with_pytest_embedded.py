@@ -8,17 +8,13 @@ installed (no package index reachable).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from suite_runner import ROOT, clean_env, run_pytest
 
-pytestmark = pytest.mark.slow  # runs pytest in subprocesses
-
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # a venv and a pip install
 
 
@@ -43,14 +39,10 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def run(python: str, cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, CI="1")
-    for key in [k for k in env if k.startswith("HIL_")]:
-        del env[key]
     # labgrid's pytest plugin (installed with hil[labgrid], whose client API --place
     # uses) has a `target` fixture, as pytest-embedded has: in one run the two clash.
-    return subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:labgrid",
-                           *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    return run_pytest("-p", "no:labgrid", *args, cwd=cwd, env=clean_env(ci=True),
+                      timeout=timeout, python=python)
 
 
 def test_pytest_starts_and_lists_both_plugins_options(python: str, tmp_path: Path) -> None:
@@ -72,18 +64,6 @@ def test_port_reaches_pytest_embeddeds_tests_and_hils_bench(python: str, tmp_pat
         result = run(python, tmp_path, *args, "test_both.py")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "2 passed" in result.stdout
-
-
-@pytest.fixture
-def twin(tmp_path: Path) -> Iterator[object]:
-    from hil.sim.twin import Twin
-
-    t = Twin(tmp_path / "twin")
-    t.start()
-    try:
-        yield t
-    finally:
-        t.stop()
 
 
 @pytest.mark.slow

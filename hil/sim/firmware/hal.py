@@ -214,16 +214,20 @@ def call_noreply(msg):
 def set_intr(c):
     """Tell the host which RX byte raises KeyboardInterrupt (-1: none)."""
     global _intr
-    if c < 0:
-        # A Ctrl-C that came before stays owed: on the board kbd_intr(-1) only sets
-        # mp_interrupt_char (shared/runtime/interrupt_char.c); a KeyboardInterrupt the
-        # UART already scheduled (mp_sched_keyboard_interrupt) is still raised. So a
-        # main.py that disables Ctrl-C at once can be broken into at boot.
-        take_ctrl_c()
-    _intr = c
-    call(b"intr %d\n" % c)
-    if c < 0:
-        _drain_kbd()  # offers the code did not take are void now
+    if c >= 0:
+        _intr = c
+        call(b"intr %d\n" % c)
+        return
+    # A Ctrl-C that came before stays owed: on the board kbd_intr(-1) only sets
+    # mp_interrupt_char (shared/runtime/interrupt_char.c); a KeyboardInterrupt the
+    # UART already scheduled (mp_sched_keyboard_interrupt) is still raised. So a
+    # main.py that disables Ctrl-C at once can still be broken into at boot.
+    call(b"intr -1\n")  # takes what was offered so far (its start), with the old char
+    try:
+        take_ctrl_c()  # and what the host offered until it answered (rx and intr share a lock)
+    finally:
+        _intr = -1
+        _drain_kbd()  # nothing more can be owed now
 
 
 def intr_char():

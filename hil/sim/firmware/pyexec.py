@@ -77,6 +77,11 @@ def _run(code, intr):
                 if intr >= 0:
                     hal.set_intr(intr)
                 exec(code, globals_)
+                # pyexec.c calls mp_handle_pending(true) right after the code: a
+                # Ctrl-C that came while it ran is its KeyboardInterrupt even when
+                # no call point took it (a boot.py busy in gc.collect() is stopped,
+                # so main.py is skipped, v1.22+).
+                hal.take_ctrl_c()
             hal.disarm()
             if exc is not None:
                 _check_heap()
