@@ -243,7 +243,13 @@ def test_a_storm_of_ctrl_c_never_hangs_the_pin_bus(term: Term) -> None:
                 break
             except AssertionError as e:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"run {run}: the board did not come back: {e}") from None
+                    mp = getattr(term.twin.chip, "_interp", None)
+                    kbd = getattr(getattr(mp, "_child", None), "kbd", None)
+                    raise AssertionError(
+                        f"run {run}: the board did not come back: {e}; interrupt char armed: "
+                        f"{getattr(mp, '_intr', '?')}, Ctrl-C owed since: "
+                        f"{getattr(kbd, '_owed_since', '?')}, boot: {term.twin.state()['boot']}"
+                    ) from None
         out, err = term.raw_exec(f"print({run} * 2)")
         assert (out, err) == (f"{run * 2}\r\n".encode(), b""), (run, out, err)
 

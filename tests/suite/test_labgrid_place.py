@@ -1,12 +1,10 @@
 """``--place NAME``: the board of a labgrid farm (labgrid 26).
 
-A real ``labgrid-coordinator`` and ``labgrid-exporter`` on loopback. The
-exporter exports a twin's RFC2217 endpoint as the place's NetworkSerialPort
-(on a bench host it exports the adapter, served by its ser2net:
-docs/remote-boards.md "labgrid"; the twin's pty behind the exporter's ser2net
-answers a REPL, but after an esptool session through it the suite gets no
-answer since the twin's pty client detection changed, noted for the twin's
-owners). The suite runs through the place in a subprocess, as a user runs it.
+A real ``labgrid-coordinator`` and ``labgrid-exporter`` on loopback; the
+exporter exports a twin's pty as a RawSerialPort, which it serves through
+ser2net once the place is acquired, as a bench host serves /dev/ttyUSB0
+(docs/remote-boards.md "labgrid"). The suite runs through the place in a
+subprocess, as a user runs it.
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from suite_runner import stop
 
 pytest.importorskip("labgrid", reason="labgrid is not installed (pip install 'hil[labgrid]')")
 
@@ -68,6 +65,16 @@ def _start(cmd: list, log: Path, cwd: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _until(what: str, check, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -97,10 +104,8 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
         procs.append(_start([BIN / "labgrid-coordinator", "-l", address], d / "coordinator.log",
                             d))
         # the exporter configuration a bench host has, with the twin's pty for the adapter
-        host, port = twin.url.removeprefix("rfc2217://").rsplit(":", 1)
         (d / "exporter.yaml").write_text(
-            f"esp:\n  NetworkSerialPort:\n    host: {host}\n    port: {port}\n"
-            f"    speed: 115200\n")
+            f"esp:\n  RawSerialPort:\n    port: {twin.pty_device}\n    speed: 115200\n")
         f = Farm(address, twin, image)
         _until("the coordinator answers", lambda: f.client("create").returncode == 0)
         procs.append(_start([BIN / "labgrid-exporter", "-c", address, "--hostname", "127.0.0.1",
@@ -111,7 +116,7 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
         yield f
     finally:
         for p in reversed(procs):
-            stop(p, grace=15)
+            _stop(p)
         twin.stop()
 
 

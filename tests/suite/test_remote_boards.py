@@ -2,12 +2,9 @@
 server programs a bench host runs, esptool's ``esp_rfc2217_server`` and Debian's
 ``ser2net`` (docs/remote-boards.md), flashing included.
 
-- ser2net serves the twin as it serves /dev/ttyUSB0 on a bench host: its
-  connector is the twin's own RFC2217 endpoint, whose DTR/RTS drive EN and
-  GPIO0 as a USB adapter's do. (With the twin's pty as ser2net's serialdev a
-  plain REPL works, but after an esptool session through it the whole suite
-  run gets no answer at all since the twin's pty client detection changed;
-  noted for the twin's owners, not hidden here.)
+- ser2net serves the twin's pty, as it serves /dev/ttyUSB0 on a bench host.
+  A pty has no modem lines, so ser2net answers no DTR/RTS change; the twin
+  takes esptool's SYNC on the pty as the reset into the loader.
 - esp_rfc2217_server needs a port with modem lines (it runs esptool's reset
   sequences itself; on a pty its first DTR change fails with ENOTTY), so it
   serves the twin's own RFC2217 endpoint, whose DTR/RTS drive EN and GPIO0
@@ -28,11 +25,12 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from suite_runner import clean_env, run_pytest, stop
 
+ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 300.0  # s: a generous deadline, never a timing assertion
 VERSION = "1.22.2"   # not the twin's own v1.24.1: the flashed image must show
 
@@ -43,6 +41,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def twin(tmp_path: Path) -> Iterator[object]:
+    from hil.sim.twin import Twin
+
+    t = Twin(tmp_path / "twin")
+    t.start()
+    try:
+        yield t
+    finally:
+        t.stop()
 
 
 @pytest.fixture
@@ -76,12 +86,25 @@ def _listening(port: int) -> bool:
     return any(f":{port:04X} " in line and line.split()[3] == "0A" for line in text.splitlines())
 
 
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def run_suite(tmp: Path, url: str, image: Path) -> tuple[subprocess.CompletedProcess, dict]:
     xml = tmp / "junit.xml"
-    proc = run_pytest("suite", "-q", f"--port={url}", f"--firmware={image}", "--flash=always",
-                      f"--junitxml={xml}", f"--hil-artifacts={tmp / 'artifacts'}",
-                      "--basetemp", str(tmp / "base"), env=clean_env(ci=True),
-                      timeout=RUN_TIMEOUT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIL_")}
+    env["CI"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "suite", "-p", "no:cacheprovider", "-q",
+         f"--port={url}", f"--firmware={image}", "--flash=always", f"--junitxml={xml}",
+         f"--hil-artifacts={tmp / 'artifacts'}", "--basetemp", str(tmp / "base")],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT, check=False)
     props = {}
     if xml.exists():
         props = {p.get("name"): p.get("value") for p in ET.parse(xml).getroot().iter("property")}
@@ -98,18 +121,18 @@ def check_passed_and_flashed(proc: subprocess.CompletedProcess, props: dict, twi
     assert props["micropython_version"] == f"v{VERSION}"
 
 
-def test_the_suite_through_ser2net(twin, image: Path, tmp_path: Path) -> None:
+def test_the_suite_through_ser2net_in_front_of_the_twins_pty(twin, image: Path,
+                                                             tmp_path: Path) -> None:
     ser2net = shutil.which("ser2net") or ("/usr/sbin/ser2net"
                                           if Path("/usr/sbin/ser2net").exists() else None)
     if ser2net is None:
         pytest.skip("ser2net is not installed (apt-get install ser2net; .ci/run does)")
     port = free_port()
     config = tmp_path / "ser2net.yaml"
-    # as docs/remote-boards.md, with the twin's RFC2217 endpoint for /dev/ttyUSB0
-    twin_port = twin.url.rsplit(":", 1)[1]
+    # as docs/remote-boards.md, with the twin's pty for /dev/ttyUSB0
     config.write_text(f"connection: &esp8266\n"
                       f"  accepter: telnet(rfc2217),tcp,127.0.0.1,{port}\n"
-                      f"  connector: telnet(rfc2217),tcp,127.0.0.1,{twin_port}\n"
+                      f"  connector: serialdev,{twin.pty_device},115200n81,local\n"
                       f"  options:\n    kickolduser: true\n")
     server = serve([ser2net, "-n", "-d", "-c", str(config), "-P", str(tmp_path / "pid")],
                    port, tmp_path / "ser2net.log")

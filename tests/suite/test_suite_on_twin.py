@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -532,9 +533,12 @@ def test_a_main_py_without_ctrl_c_on_a_pty_says_what_to_do(
 
 
 # -- a bad link: never an app failure a clean link would not give ---------------------------
-@pytest.mark.parametrize("faults", [["garble:1e-4"], ["drop:1e-4"]], ids=["garble", "drop"])
+@pytest.mark.parametrize("faults", [["garble:1e-4"], ["drop:1e-4"], ["brownout:1"],
+                                    ["unplug:2"]],
+                         ids=["garble", "drop", "brownout", "unplug"])
 def test_a_bad_link_never_fails_an_app_test(tmp_path: Path, runs: Path, faults) -> None:
-    """The issue's rates: each run ends passed or as a bench error, never a failed test."""
+    """The issue's faults: each run ends passed or as a bench error, never a failed test,
+    and the board's filesystem is never torn (main.py absent or whole, the fs mounts)."""
     from hil.repl import Repl
 
     twin = _twin_class()(tmp_path / "bad-link-twin")
@@ -545,7 +549,21 @@ def test_a_bad_link_never_fails_an_app_test(tmp_path: Path, runs: Path, faults) 
         twin.set_link_faults(set=faults)
         run = run_suite(runs, "--port=" + twin.url,
                         select=f"{GROUND} or {JUMPER} or test_files_match")
+        hits = twin.link_state()  # the fault really struck during the run
+        twin.set_link_faults(clear=[f.split(":")[0] for f in faults])
+        time.sleep(1.5)  # an unplugged port comes back after 1 s
+        with Repl(twin.url) as repl:
+            repl.ensure_friendly_idle()
+            names = repl.fs_listdir("/")  # the filesystem mounts
+            got = repl.fs_sha256("/main.py") if "main.py" in names else None
     finally:
         twin.stop()
     assert "failed" not in run.outcomes.values(), run.describe()
     assert run.returncode in (0, 3), run.describe()
+    want = hashlib.sha256((ROOT / "firmware" / "main.py").read_bytes()).hexdigest()
+    assert got in (None, want), f"main.py on the board is torn: sha256 {got}"
+    kind = faults[0].split(":")[0]
+    counter = {"garble": "garbled", "drop": "dropped", "brownout": "brownouts",
+               "unplug": "unplugs"}[kind]
+    if kind in ("brownout", "unplug"):  # per byte at 1e-4 a short run may see none
+        assert hits[counter] >= 1, hits

@@ -16,6 +16,7 @@ import gc as _gc
 import micropython
 import hal
 import readline
+import sched  # noqa: E402 - sched imports pyexec too: a cycle that only uses names at run time
 
 FORCED_EXIT = 0x100
 MODE_RAW = 0
@@ -74,6 +75,7 @@ def _run(code, intr):
         try:
             if not started:
                 started = True
+                _clear_guards()
                 if intr >= 0:
                     hal.set_intr(intr)
                 exec(code, globals_)
@@ -89,6 +91,15 @@ def _run(code, intr):
         except BaseException as e:  # noqa: B036 - everything the code raises is the board's output
             if exc is None:
                 exc = e
+
+
+def _clear_guards():
+    """Flags the firmware holds around its own critical work: a SIGINT (hil/sim/kbd.py)
+    between setting one and the `try` that clears it could leave it set for good; no
+    firmware work is under way when user code starts, so they start clear."""
+    hal.in_call = 0
+    hal.no_take = 0
+    sched._busy = False
 
 
 def _check_heap():

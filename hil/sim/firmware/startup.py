@@ -114,6 +114,17 @@ def _set_aside_the_users_heap():
     sys.stderr.write("heap: %d bytes free for the user, %d set aside\n" % (gc.mem_free(), port_gc.baseline))
 
 
+_OWN = ("hal", "pyexec", "readline", "sched", "flashfs", "fwmodule", "startup", "port_time",
+        "port_machine", "port_micropython", "port_esp", "port_network", "port_os", "port_sys",
+        "port_gc")
+
+
+def _hide_firmware_modules():
+    # C on the board: `import sched` or a user's own readline.py must not find them
+    for name in _OWN:
+        sys.modules.pop(name, None)
+
+
 def _request_soft_reset():
     pending = hal.rx_pending()
     hal.call_noreply(b"soft %d %s\n" % (pyexec.mode, (binascii.hexlify(pending) if pending else b"-")))
@@ -129,6 +140,7 @@ def run(main_globals):
     if cfg.get("rx"):
         hal.rx_preload(binascii.unhexlify(cfg["rx"]))
     _substitute_modules()
+    _hide_firmware_modules()
     global _FIRMWARE_MODULES, _BUILTINS
     _FIRMWARE_MODULES = tuple(sys.modules)
     _BUILTINS = {name: getattr(builtins, name) for name in dir(builtins)}
