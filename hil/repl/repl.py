@@ -618,10 +618,20 @@ class Repl:
                  progress_callback=progress)
 
     def fs_sha256(self, path: str) -> str | None:
-        try:
-            return self._fs("hashing", path, self._t.fs_hashfile, path, "sha256").hex()
-        except FileNotFoundError:
-            return None
+        """The file's SHA-256 as hex, None if it is missing. A digest is 32 bytes: an answer
+        of another length lost bytes on the link (not the file's fault), so it is read once
+        more, then a LinkError."""
+        for _ in range(2):
+            try:
+                digest = self._fs("hashing", path, self._t.fs_hashfile, path, "sha256")
+            except FileNotFoundError:
+                return None
+            if len(digest) == 32:
+                return digest.hex()
+        raise LinkError(
+            f"hashing {path} on {self.port}: the board's SHA-256 came back as {len(digest)} "
+            f"bytes twice, not 32: the serial link loses bytes: check the cable, the USB hub and "
+            f"the baud rate, then run again")
 
     def fs_remove(self, path: str) -> None:
         self._fs("removing", path, self._t.fs_rmfile, path)

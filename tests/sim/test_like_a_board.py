@@ -128,12 +128,13 @@ def _interpreter_pids() -> list[int]:
     return pids
 
 
-@pytest.mark.parametrize("wait", ["time.sleep_ms(1000)", "while time.ticks_diff(time.ticks_ms(), t0) < 1000: pass"])
-def test_a_host_that_stops_running_the_twin_does_not_make_the_app_late(term: Term, wait: str) -> None:
+def test_a_host_that_stops_running_the_twin_does_not_make_the_app_late(term: Term) -> None:
     # A loaded host may not run the interpreter for a while; a board's CPU never stops.
     # The twin takes such a stall out of the board's clock (hil/sim/firmware/hal.py) and
     # counts it, so an app's sleeps and timers keep the board's time: here a 600 ms stall
-    # (SIGSTOP) inside a 1 s wait, with a 10 ms timer running, costs the app no time.
+    # (SIGSTOP) inside a 1 s sleep, with a 10 ms timer running, costs the app no time.
+    # (Inside pure computation a stall cannot be told from the work: see hal.py.)
+    wait = "time.sleep_ms(1000)"
     import os
     import signal
 

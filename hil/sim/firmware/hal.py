@@ -111,6 +111,9 @@ def _drain_kbd():
 # STALL_MS) is taken out of the board's clock: the app and the sampler
 # (hil/device/sampler.py), which both read this clock, see the board's time.
 # Each stall is reported to the host (`stall MS`): the twin's state counts them.
+# A stall inside pure computation (a busy loop reading ticks_ms) cannot be told
+# from the computation itself: the loop may read the clock before any of the
+# checks above runs, so that one stays on the board's clock.
 STALL_MS = 10
 _MASK = _ht.ticks_add(0, -1)  # ticks wrap at this build's period
 _stolen_ms = 0  # host ms this process was stalled, taken out of the clock
