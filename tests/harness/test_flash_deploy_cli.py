@@ -93,8 +93,13 @@ def test_hil_deploy_sends_nothing_when_a_file_does_not_compile(twin, tmp_path: P
 
 def test_hil_deploy_breaks_in_at_boot_past_a_main_py_without_ctrl_c_and_says_so(
         twin, tmp_path: Path) -> None:
-    """Over RFC2217 (reset lines): the board is reset and broken into before main.py."""
-    lock = (b"import micropython\nmicropython.kbd_intr(-1)\nimport time\n"
+    """Over RFC2217 (reset lines): the board is reset and broken into before main.py.
+
+    The app sets up for 100 ms before it disables Ctrl-C, as the suite's case does
+    (tests/suite/test_suite_on_twin.py LOCK_MAIN): the twin delivers received bytes in
+    4 ms steps, so a main.py whose first line is kbd_intr(-1) can outrun them there,
+    where a board's Ctrl-Cs also land in boot.py."""
+    lock = (b"import time\ntime.sleep_ms(100)\nimport micropython\nmicropython.kbd_intr(-1)\n"
             b"while True:\n    time.sleep(0.01)\n")
     with Repl(twin.url) as repl:
         repl.ensure_friendly_idle()
