@@ -23,6 +23,7 @@ import ast
 import contextlib
 import enum
 import errno
+import hashlib
 import random
 import re
 import time
@@ -362,7 +363,7 @@ class Repl:
     def exec(self, code: str, timeout: float = 10.0) -> str:
         """Run ``code`` in the raw REPL; its stdout. A device exception -> DeviceError.
 
-        The code travels with its length and byte sum, checked on the board
+        The code travels with its SHA-256 (first 4 bytes), checked on the board
         before it runs (``_sealed``): a byte the link garbled or dropped stops
         it there, nothing of it ran, and it is sent once more; twice is a
         LinkError (a bench error), never a SyntaxError blamed on the code.
@@ -385,7 +386,7 @@ class Repl:
     def eval(self, expr: str, timeout: float = 10.0) -> object:
         """The value of ``expr`` on the board, through its repr (literals only).
 
-        The repr comes back with its length and byte sum; a mismatch (the link
+        The repr comes back with its length and check; a mismatch (the link
         garbled the answer) reads it again once from the board, where it is kept,
         so ``expr`` runs once; twice is a LinkError.
         """
@@ -736,24 +737,31 @@ class _Guard:
 
 
 SEAL_BROKEN = "hil: link check failed"
-# Prints _hil_r, then its length and byte sum on a line of their own.
-_PRINT_CHECKED = "print(_hil_r)\nprint('#hil', len(_hil_r), sum(_hil_r.encode()))"
+# Prints _hil_r, then its length and check (``_check``) on a line of their own.
+_PRINT_CHECKED = ("print(_hil_r)\nimport hashlib as _hil_h\nprint('#hil', len(_hil_r), "
+                  "int.from_bytes(_hil_h.sha256(_hil_r.encode()).digest()[:4], 'big'))")
+
+
+def _check(data: bytes) -> int:
+    """The first 4 bytes of ``data``'s SHA-256, as the board computes it (``hashlib``
+    is in every ESP8266 build). A plain byte sum let two bit flips that cancel out
+    through: at a bad link's rates they come, a damaged exchange in a few hundred."""
+    return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
 
 
 _GENUINE_IN_WRAPPER = ("MemoryError", "KeyboardInterrupt")
 
 
 def _sealed(code: str) -> str:
-    """``code`` as a bytes literal that runs only if its length and byte sum arrived intact.
+    """``code`` as a bytes literal that runs only if it arrived intact (``_check``).
 
-    A flipped bit changes one byte's value, a lost byte the length, so either
-    changes the pair (two faults that cancel out in one short exchange are
-    negligible at the rates a link shows). The wrapper runs ``exec`` in the
+    A flipped bit or a lost byte changes the check, and no pattern of faults
+    cancels out as it could in a byte sum. The wrapper runs ``exec`` in the
     REPL's globals, so definitions persist as if the code had been pasted.
     """
     data = code.encode()
-    return (f"_hil_s={data!r}\n"
-            f"if len(_hil_s)!={len(data)} or sum(_hil_s)!={sum(data)}:"
+    return (f"import hashlib as _hil_h\n_hil_s={data!r}\n"
+            f"if int.from_bytes(_hil_h.sha256(_hil_s).digest()[:4],'big')!={_check(data)}:"
             f"raise OSError('{SEAL_BROKEN}')\n"
             f"exec(_hil_s)\n")
 
@@ -782,7 +790,7 @@ def _impossible_syntax_error(e: DeviceError, code: str) -> bool:
 
 
 def _checked_line(out: str) -> str | None:
-    """The line before ``#hil LEN SUM`` if the pair matches it, else None."""
+    """The line before ``#hil LEN CHECK`` if the pair matches it, else None."""
     lines = [ln for ln in out.replace("\r", "").split("\n") if ln != ""]
     if len(lines) < 2 or not lines[-1].startswith("#hil "):
         return None
@@ -792,7 +800,7 @@ def _checked_line(out: str) -> str | None:
     except ValueError:
         return None
     text = lines[-2]
-    if len(text) != length_n or sum(text.encode()) != total_n:
+    if len(text) != length_n or _check(text.encode()) != total_n:
         return None
     return text
 
