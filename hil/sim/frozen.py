@@ -50,9 +50,7 @@ def _key(sources: list[Path], compiler: str) -> str:
     # firmware's frames: two checkouts of the same sources need a folder each.
     h.update(str(FIRMWARE_DIR).encode() + b"\0")
     for p in sources:
-        # the full path too: the .mpy keeps it for tracebacks (-s), and pyexec.py hides
-        # the firmware's own frames by that path, so two checkouts must not share files
-        h.update(str(p).encode() + b"\0" + p.read_bytes() + b"\0")
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
 
